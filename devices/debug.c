@@ -1,0 +1,34 @@
+/* The debug device: a message to the host, and a stop into the debugger. */
+#include <stdio.h>
+
+#include "machine/machine.h"
+#include "pvabi/hcall.h"
+
+#define DEBUG_LOG_MAX 4096u /* longer messages are refused, not truncated */
+
+int32_t hc_debug_log(machine *m, const uint32_t a[6], uint32_t out[2]) {
+  if (a[1] > DEBUG_LOG_MAX) return PV_EINVAL;
+  const uint8_t *msg = pvabi_guest_buf(m, a[0], a[1]);
+  if (!msg) return PV_EFAULT;
+  /* the guest's bytes reach a terminal: escape anything not printable */
+  char text[DEBUG_LOG_MAX * 4 + 1];
+  size_t n = 0;
+  for (uint32_t i = 0; i < a[1]; i++) {
+    uint8_t ch = msg[i];
+    if (ch == '\n' && i + 1 == a[1]) break;
+    if (ch >= 0x20 && ch < 0x7f) {
+      text[n++] = (char)ch;
+    } else {
+      n += (size_t)snprintf(text + n, sizeof text - n, "\\x%02x", ch);
+    }
+  }
+  text[n] = 0;
+  m->dev.debug.log_calls++;
+  if (m->log_io.log) m->log_io.log(m->log_io.ctx, text);
+  return PV_OK;
+}
+
+int32_t hc_debug_break(machine *m, const uint32_t a[6], uint32_t out[2]) {
+  m->dev.debug.break_requested = 1;
+  return PV_OK;
+}

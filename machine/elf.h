@@ -1,0 +1,52 @@
+/* ELF32 RISC-V executables: parsed from bytes, checked, loaded into RAM.
+ *
+ * elf_parse() validates everything it can without knowing the machine
+ * (magic, class, endianness, machine, header and segment bounds); elf_load()
+ * checks the PT_LOAD segments against a RAM window and copies them.  Every
+ * refusal is a pvl_error naming the file and the problem. */
+#ifndef PVLAB_MACHINE_ELF_H
+#define PVLAB_MACHINE_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine/error.h"
+#include "machine/symtab.h"
+
+typedef struct elf_segment {
+  uint32_t vaddr;  /* guest physical address (p_paddr == p_vaddr required) */
+  uint32_t filesz; /* bytes taken from the file */
+  uint32_t memsz;  /* bytes in memory; the rest is zero */
+  uint32_t offset; /* file offset of the bytes */
+  uint32_t flags;  /* PF_R / PF_W / PF_X */
+} elf_segment;
+
+typedef struct elf_image {
+  char *name;        /* file name, for messages */
+  uint8_t *data;     /* the whole file, owned */
+  size_t size;
+  uint32_t entry;
+  elf_segment *segs; /* PT_LOAD segments with memsz > 0, in file order */
+  size_t nsegs;
+  symtab syms;       /* may be empty (stripped file) */
+} elf_image;
+
+/* Reads and parses path.  On failure img is left empty (elf_free-safe). */
+bool elf_open(elf_image *img, const char *path, pvl_error *err)
+    __attribute__((warn_unused_result));
+/* Parses a copy of data[0..size); name is used in messages. */
+bool elf_parse(elf_image *img, const uint8_t *data, size_t size,
+               const char *name, pvl_error *err)
+    __attribute__((warn_unused_result));
+/* Checks that every segment lies inside [ram_base, ram_base+ram_size), that
+ * no two overlap and that the entry point is inside an executable segment,
+ * then copies them into ram (zero-filling memsz beyond filesz; with
+ * clear_ram, zeroing all of ram first).  ram is not touched unless every
+ * check passes. */
+bool elf_load(const elf_image *img, uint8_t *ram, uint32_t ram_base,
+              uint32_t ram_size, bool clear_ram, pvl_error *err)
+    __attribute__((warn_unused_result));
+void elf_free(elf_image *img);
+
+#endif

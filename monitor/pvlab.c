@@ -1,0 +1,80 @@
+/* pvlab: the command table and main. */
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/cli.h"
+#include "pvabi/pvabi.h"
+
+static int cli_help(int argc, char **argv);
+static int cli_version(int argc, char **argv);
+
+typedef struct cli_command {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *usage;
+  const char *help;
+} cli_command;
+
+static const cli_command commands[] = {
+  {"run", cli_run, "run GUEST.elf [--mem MIB] [--seed N] [--max-insns N] [--stats]",
+   "Runs a guest with no debugger: guest console on stdin/stdout,\n"
+   "diagnostics on stderr.\n"
+   "  --mem MIB       guest RAM in MiB (default 32, at most 2048)\n"
+   "  --seed N        seed for the machine's deterministic randomness\n"
+   "  --max-insns N   stop after N instructions (K, M, G suffixes allowed)\n"
+   "  --stats         print instructions, virtual time, host time, MIPS and\n"
+   "                  the final state hash on stderr\n"
+   "Exit status: the guest's shutdown code if 0-119; 120 guest code above\n"
+   "119; 122 debug break; 123 guest fault; 124 instruction limit; 125\n"
+   "usage or host error."},
+  {"help", cli_help, "help [COMMAND]", "Shows the commands, or one command's options."},
+  {"version", cli_version, "version", "Prints pvlab's version and its para-API version."},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const cli_command *find(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  }
+  return NULL;
+}
+
+static int cli_help(int argc, char **argv) {
+  if (argc > 0) {
+    const cli_command *c = find(argv[0]);
+    if (!c) {
+      fprintf(stderr, "pvlab: no command '%s'; 'pvlab help' lists them\n", argv[0]);
+      return CLI_EXIT_HOST;
+    }
+    printf("usage: pvlab %s\n\n%s\n", c->usage, c->help);
+    return 0;
+  }
+  printf("pvlab: a deterministic paravirtual RISC-V machine for learning "
+         "systems programming\n\nusage: pvlab COMMAND [ARGS]\n\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    printf("  %-8s %s\n", commands[i].name, commands[i].usage);
+  }
+  printf("\n'pvlab help COMMAND' shows a command's options.\n");
+  return 0;
+}
+
+static int cli_version(int argc, char **argv) {
+  printf("pvlab %s (para-API %d.%d)\n", PVLAB_VERSION, PV_ABI_MAJOR, PV_ABI_MINOR);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    cli_help(0, NULL);
+    return CLI_EXIT_HOST;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) name = "help";
+  if (strcmp(name, "--version") == 0) name = "version";
+  const cli_command *c = find(name);
+  if (!c) {
+    fprintf(stderr, "pvlab: no command '%s'; 'pvlab help' lists them\n", argv[1]);
+    return CLI_EXIT_HOST;
+  }
+  return c->fn(argc - 2, argv + 2);
+}

@@ -1,0 +1,53 @@
+/* The state hash: every guest-visible byte, fed field by field in
+ * little-endian order so that the value is the same on every host.  Two
+ * machines with the same hash are, for all practical purposes, the same
+ * machine; determinism tests and replay divergence checks rest on it. */
+#include <string.h>
+
+#include "machine/machine.h"
+#include "snapshot/snapshot.h"
+
+#define K1 0x9e3779b185ebca87ull
+#define K2 0xc2b2ae3d27d4eb4full
+
+static uint64_t rotl(uint64_t v, unsigned r) { return (v << r) | (v >> (64 - r)); }
+
+static void mix(uint64_t *h, uint64_t v) {
+  *h = rotl(*h ^ (v * K2), 31) * K1;
+}
+
+void snap_hash_u64(uint64_t *h, uint64_t v) { mix(h, v); }
+
+void snap_hash_bytes(uint64_t *h, const uint8_t *p, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v; /* the build requires a little-endian host */
+    memcpy(&v, p + i, 8);
+    mix(h, v);
+  }
+  uint64_t tail = n;
+  for (unsigned b = 0; i < n; i++, b++) tail ^= (uint64_t)p[i] << (8 * b);
+  mix(h, tail);
+}
+
+uint64_t machine_state_hash(const machine *m) {
+  uint64_t h = 0x70766c6162ull;
+  const cpu_state *s = &m->cpu.s;
+  for (int i = 0; i < 32; i++) mix(&h, s->x[i]);
+  mix(&h, s->pc);
+  mix(&h, s->icount);
+  const dev_state *d = &m->dev;
+  mix(&h, d->console.input_closed);
+  mix(&h, d->console.bytes_in);
+  mix(&h, d->console.bytes_out);
+  mix(&h, d->power.off);
+  mix(&h, d->power.exit_code);
+  mix(&h, d->timer.idle_ns);
+  mix(&h, d->debug.break_requested);
+  mix(&h, d->debug.log_calls);
+  mix(&h, m->cpu.ram_size);
+  snap_hash_bytes(&h, m->ram, m->cpu.ram_size);
+  h ^= h >> 29;
+  h *= K2;
+  return h ^ (h >> 32);
+}

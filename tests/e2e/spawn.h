@@ -1,0 +1,27 @@
+/* Runs a real command with given stdin bytes and captures what it prints,
+ * for end-to-end tests through the pvlab binary. */
+#ifndef PVLAB_TESTS_SPAWN_H
+#define PVLAB_TESTS_SPAWN_H
+
+#include <stddef.h>
+
+typedef struct spawn_result {
+  char *out, *err; /* NUL-terminated, owned */
+  size_t out_len, err_len;
+  int status;      /* exit status, or 128 + signal */
+} spawn_result;
+
+/* argv[0] is the program path; input may be NULL (stdin is then empty).
+ * Returns 0, or -1 if the command could not be started. */
+int spawn_run(char *const argv[], const void *input, size_t input_len,
+              spawn_result *r);
+void spawn_free(spawn_result *r);
+
+/* Paths the build passes in the environment (PVLAB, GUESTS). */
+const char *spawn_pvlab(void);
+/* GUESTS/name.elf in a static buffer. */
+const char *spawn_guest(const char *name);
+/* Runs `pvlab ARGS...` (NULL-terminated) with input; asserts it started. */
+spawn_result spawn_pvlab_run(const void *input, size_t input_len, ...);
+
+#endif

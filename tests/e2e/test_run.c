@@ -1,0 +1,273 @@
+/* End to end: real guests built by the cross compiler, run through the real
+ * pvlab binary, checking what a user sees: output, diagnostics, statuses. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/cli.h"
+#include "spawn.h"
+
+static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
+
+#define RUN(input, ...) \
+  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
+
+static void expect_err(const spawn_result *r, const char *needle) {
+  cr_expect(strstr(r->err, needle), "stderr lacks \"%s\":\n%s", needle, r->err);
+}
+
+Test(run, hello_prints_greeting_and_exits_0) {
+  spawn_result r = RUN(NULL, "run", spawn_guest("hello"));
+  cr_expect_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
+  cr_expect(strstr(r.out, "Hello from pvlab!\n") == r.out, "stdout: %s", r.out);
+  cr_expect(strstr(r.out, "2 + 2 = 4"), "printf formatting: %s", r.out);
+  cr_expect_eq(r.err_len, 0, "unexpected stderr: %s", r.err);
+  spawn_free(&r);
+}
+
+Test(run, echo_returns_input_unchanged) {
+  const char *text = "first line\nsecond line without newline";
+  spawn_result r = RUN(text, "run", spawn_guest("echo"));
+  cr_expect_eq(r.status, 0);
+  cr_expect_str_eq(r.out, text);
+  spawn_free(&r);
+}
+
+Test(run, echo_with_empty_input_sees_end_of_input) {
+  spawn_result r = RUN(NULL, "run", spawn_guest("echo"));
+  cr_expect_eq(r.status, 0);
+  cr_expect_eq(r.out_len, 0);
+  spawn_free(&r);
+}
+
+Test(run, echo_passes_every_byte_value) {
+  size_t n = 256 * 300;
+  unsigned char *in = malloc(n);
+  for (size_t i = 0; i < n; i++) in[i] = (unsigned char)(i * 7 + i / 256);
+  spawn_result r = spawn_pvlab_run(in, n, "run", spawn_guest("echo"), (char *)NULL);
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(r.out_len, n);
+  cr_expect(r.out_len == n && memcmp(r.out, in, n) == 0, "bytes differ");
+  spawn_free(&r);
+  free(in);
+}
+
+/* "pvlab: KEY  VALUE" from --stats */
+static char *stat_value(const spawn_result *r, const char *key) {
+  static char value[128];
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
+  const char *p = strstr(r->err, pattern);
+  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
+  p += strlen(pattern);
+  while (*p == ' ') p++;
+  size_t len = strcspn(p, "\n");
+  snprintf(value, sizeof value, "%.*s", (int)len, p);
+  return value;
+}
+
+static void expect_same_run(const char *guest, const char *input) {
+  char insns[2][128], hash[2][128], out[2][4096];
+  for (int i = 0; i < 2; i++) {
+    spawn_result r = RUN(input, "run", "--stats", spawn_guest(guest));
+    cr_assert_eq(r.status, 0, "%s: status %d: %s", guest, r.status, r.err);
+    snprintf(insns[i], sizeof insns[i], "%s", stat_value(&r, "instructions"));
+    snprintf(hash[i], sizeof hash[i], "%s", stat_value(&r, "state hash"));
+    snprintf(out[i], sizeof out[i], "%s", r.out);
+    spawn_free(&r);
+  }
+  cr_expect(strtoull(insns[0], NULL, 10) > 100, "%s ran %s instructions", guest, insns[0]);
+  cr_expect_str_eq(insns[0], insns[1], "%s: instruction counts differ", guest);
+  cr_expect_str_eq(hash[0], hash[1], "%s: state hashes differ", guest);
+  cr_expect_str_eq(out[0], out[1], "%s: output differs", guest);
+}
+
+Test(determinism, hello_twice_same_count_and_hash) { expect_same_run("hello", NULL); }
+
+Test(determinism, echo_from_input_twice_same_count_and_hash) {
+  expect_same_run("echo", "some console input\nover two lines\n");
+}
+
+Test(determinism, different_input_gives_different_hash) {
+  spawn_result a = RUN("abc", "run", "--stats", spawn_guest("echo"));
+  char ha[128];
+  snprintf(ha, sizeof ha, "%s", stat_value(&a, "state hash"));
+  spawn_result b = RUN("abd", "run", "--stats", spawn_guest("echo"));
+  cr_expect_str_neq(ha, stat_value(&b, "state hash"));
+  spawn_free(&a);
+  spawn_free(&b);
+}
+
+Test(stats, prints_every_figure) {
+  spawn_result r = RUN(NULL, "run", "--stats", spawn_guest("hello"));
+  const char *keys[] = {"instructions", "virtual time", "host seconds",
+                        "guest MIPS", "state hash"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) stat_value(&r, keys[i]);
+  /* virtual time is 1 ns per instruction */
+  unsigned long long n = strtoull(stat_value(&r, "instructions"), NULL, 10);
+  char expect[64];
+  snprintf(expect, sizeof expect, "%llu.%09llu s", n / 1000000000ull, n % 1000000000ull);
+  cr_expect_str_eq(stat_value(&r, "virtual time"), expect);
+  cr_expect_eq(strlen(stat_value(&r, "state hash")), 16);
+  spawn_free(&r);
+}
+
+/* The faults guest does the misdeed named on its first input line. */
+static spawn_result misdeed(const char *what) {
+  char line[64];
+  snprintf(line, sizeof line, "%s\n", what);
+  return RUN(line, "run", spawn_guest("faults"));
+}
+
+Test(faults, load_outside_ram_names_the_function) {
+  spawn_result r = misdeed("load");
+  cr_expect_eq(r.status, CLI_EXIT_FAULT);
+  expect_err(&r, "guest fault: load outside RAM at load_outside_ram+");
+  expect_err(&r, "address 0x00000010");
+  expect_err(&r, "NULL pointer");
+  spawn_free(&r);
+}
+
+Test(faults, store_outside_ram) {
+  spawn_result r = misdeed("store");
+  cr_expect_eq(r.status, CLI_EXIT_FAULT);
+  expect_err(&r, "store outside RAM at store_outside_ram+");
+  expect_err(&r, "address 0xf0000000");
+  spawn_free(&r);
+}
+
+Test(faults, csr_read_is_illegal) {
+  spawn_result r = misdeed("csr");
+  cr_expect_eq(r.status, CLI_EXIT_FAULT);
+  expect_err(&r, "illegal instruction at read_cycle_csr+");
+  expect_err(&r, "csrrs");
+  expect_err(&r, "hypercall");
+  spawn_free(&r);
+}
+
+Test(faults, jump_outside_ram_names_the_caller) {
+  spawn_result r = misdeed("jump");
+  cr_expect_eq(r.status, CLI_EXIT_FAULT);
+  expect_err(&r, "instruction fetch outside RAM at 0x00000000, jumped to from jump_to_null+");
+  spawn_free(&r);
+}
+
+Test(faults, misaligned_jump) {
+  spawn_result r = misdeed("misaligned");
+  cr_expect_eq(r.status, CLI_EXIT_FAULT);
+  expect_err(&r, "misaligned instruction fetch");
+  expect_err(&r, "jump_misaligned+");
+  expect_err(&r, "jump_to_null+2");
+  spawn_free(&r);
+}
+
+Test(faults, ecall_without_kernel) {
+  spawn_result r = misdeed("ecall");
+  cr_expect_eq(r.status, CLI_EXIT_FAULT);
+  expect_err(&r, "ecall with no guest kernel at system_call");
+  spawn_free(&r);
+}
+
+Test(faults, ebreak_and_debug_break_end_the_run) {
+  spawn_result r = misdeed("ebreak");
+  cr_expect_eq(r.status, CLI_EXIT_BREAK);
+  expect_err(&r, "guest hit ebreak at breakpoint+");
+  spawn_free(&r);
+  r = misdeed("break");
+  cr_expect_eq(r.status, CLI_EXIT_BREAK);
+  expect_err(&r, "guest called debug_break at debug_break+");
+  cr_expect_null(strstr(r.out, "continued"), "the run went on: %s", r.out);
+  spawn_free(&r);
+}
+
+Test(faults, instruction_limit) {
+  spawn_result r = RUN("spin\n", "run", "--max-insns", "200K", spawn_guest("faults"));
+  cr_expect_eq(r.status, CLI_EXIT_LIMIT);
+  expect_err(&r, "instruction limit reached: 200000 instructions");
+  expect_err(&r, "spin_forever");
+  spawn_free(&r);
+}
+
+Test(faults, unknown_hcall_is_an_error_code_not_a_crash) {
+  spawn_result r = misdeed("hcall");
+  cr_expect_eq(r.status, 0);
+  cr_expect_str_eq(r.out, "hcall 0x7ff: status -1\n");
+  spawn_free(&r);
+}
+
+Test(faults, debug_log_reaches_stderr_escaped) {
+  spawn_result r = misdeed("log");
+  cr_expect_eq(r.status, 0);
+  expect_err(&r, "pvlab: guest log: log from the guest\\x01\n");
+  spawn_free(&r);
+}
+
+Test(exit_codes, guest_code_passes_through) {
+  spawn_result r = misdeed("exit 7");
+  cr_expect_eq(r.status, 7);
+  spawn_free(&r);
+  r = misdeed("exit 119");
+  cr_expect_eq(r.status, 119);
+  spawn_free(&r);
+}
+
+Test(exit_codes, guest_code_above_119_is_reported) {
+  spawn_result r = misdeed("exit 200");
+  cr_expect_eq(r.status, CLI_EXIT_CODE_RANGE);
+  expect_err(&r, "guest exited with code 200");
+  spawn_free(&r);
+}
+
+Test(cli, missing_file_is_a_clear_host_error) {
+  spawn_result r = RUN(NULL, "run", "/nonexistent/guest.elf");
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "/nonexistent/guest.elf");
+  spawn_free(&r);
+}
+
+Test(cli, not_an_elf_is_refused) {
+  char path[] = "/tmp/pvlab-e2e-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(write(fd, "#!/bin/sh\necho hi\n", 18), 18);
+  close(fd);
+  spawn_result r = RUN(NULL, "run", path);
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "not an ELF file");
+  spawn_free(&r);
+  unlink(path);
+}
+
+Test(cli, bad_options_are_named) {
+  spawn_result r = RUN(NULL, "run", "--mem", "0", spawn_guest("hello"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "--mem '0' is not a number from 1 to 2048");
+  spawn_free(&r);
+  r = RUN(NULL, "run", "--bogus", spawn_guest("hello"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "unknown option '--bogus'");
+  spawn_free(&r);
+  r = RUN(NULL, "frobnicate");
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "no command 'frobnicate'");
+  spawn_free(&r);
+}
+
+Test(cli, one_mib_is_enough_for_hello) {
+  /* the SDK finds the top of RAM at run time: one binary fits any --mem */
+  spawn_result r = RUN(NULL, "run", "--mem", "1", spawn_guest("hello"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  cr_expect(strstr(r.out, "1024 KiB of RAM"), "stdout: %s", r.out);
+  spawn_free(&r);
+}
+
+Test(cli, guest_larger_than_memory_is_refused) {
+  /* the sort benchmark has a 4 MiB array in .bss */
+  spawn_result r = RUN(NULL, "run", "--mem", "1", spawn_guest("bench/sort"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST, "status %d: %s", r.status, r.err);
+  expect_err(&r, "lies outside guest RAM [0x80000000, 0x80100000)");
+  expect_err(&r, "--mem");
+  spawn_free(&r);
+}

@@ -1,0 +1,95 @@
+/* docs/pvabi.md against the hypercall list: every call has its section with
+ * the right number and its argument names, every status code is in the
+ * table, and the page documents no call that does not exist. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvabi/hcall.h"
+
+static char *read_doc(const char *rel) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", PVLAB_SOURCE_ROOT, rel);
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "cannot open %s", path);
+  static char buf[1 << 18];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  cr_assert(n < sizeof buf - 1, "%s is larger than the test expects", path);
+  buf[n] = 0;
+  return buf;
+}
+
+/* The text of the section whose heading starts with head, up to the next
+ * heading of the same level; NULL if there is none. */
+static char *section(const char *doc, const char *head) {
+  static char text[16384];
+  const char *p = strstr(doc, head);
+  if (!p) return NULL;
+  const char *end = strstr(p + 1, "\n### ");
+  size_t len = end ? (size_t)(end - p) : strlen(p);
+  if (len >= sizeof text) len = sizeof text - 1;
+  memcpy(text, p, len);
+  text[len] = 0;
+  return text;
+}
+
+Test(docs, every_call_has_its_section) {
+  const char *doc = read_doc("docs/pvabi.md");
+  for (unsigned i = 0; i < pvabi_ncalls; i++) {
+    const pvabi_call *c = &pvabi_calls[i];
+    char head[128];
+    snprintf(head, sizeof head, "\n### 0x%02x `%s`", c->number, c->name);
+    char *sec = section(doc, head);
+    cr_expect(sec, "docs/pvabi.md has no heading \"%s\"", head + 1);
+    if (!sec) continue;
+    for (int a = 0; a < c->argc; a++) {
+      char arg[64];
+      snprintf(arg, sizeof arg, "`%s`", c->argn[a]);
+      cr_expect(strstr(sec, arg), "docs/pvabi.md: %s does not name argument "
+                "%s", c->name, arg);
+    }
+    cr_expect(strstr(sec, "| returns |") && strstr(sec, "| errors |") &&
+              strstr(sec, "Example"),
+              "docs/pvabi.md: %s lacks its returns, errors or example", c->name);
+  }
+}
+
+Test(docs, no_section_for_a_call_that_does_not_exist) {
+  const char *doc = read_doc("docs/pvabi.md");
+  for (const char *p = doc; (p = strstr(p, "\n### 0x")) != NULL; p++) {
+    unsigned number;
+    char name[64];
+    cr_assert_eq(sscanf(p, "\n### 0x%x `%63[^`]`", &number, name), 2,
+                 "malformed call heading: %.60s", p + 1);
+    const pvabi_call *c = pvabi_lookup(number);
+    cr_expect(c && strcmp(c->name, name) == 0, "docs/pvabi.md documents "
+              "0x%02x `%s`, which pvabi.h does not list", number, name);
+  }
+}
+
+Test(docs, every_status_code_is_in_the_table) {
+  const char *doc = read_doc("docs/pvabi.md");
+#define CHECK_STATUS(name, num, text)                                      \
+  {                                                                        \
+    char row[64];                                                          \
+    snprintf(row, sizeof row, "| %d | `%s` |", num, #name);                \
+    cr_expect(strstr(doc, row), "docs/pvabi.md lacks the row \"%s\"", row); \
+  }
+  PV_ERRORS(CHECK_STATUS)
+#undef CHECK_STATUS
+}
+
+Test(docs, errors_named_in_sections_exist) {
+  const char *doc = read_doc("docs/pvabi.md");
+  for (const char *p = doc; (p = strstr(p, "`PV_E")) != NULL; p++) {
+    char name[32];
+    cr_assert_eq(sscanf(p, "`%31[A-Z_]`", name), 1);
+    bool known = false;
+#define KNOWN(n, num, text) known |= strcmp(name, #n) == 0;
+    PV_ERRORS(KNOWN)
+#undef KNOWN
+    cr_expect(known, "docs/pvabi.md names %s, which pvabi.h does not define", name);
+  }
+}
