@@ -91,6 +91,7 @@ uint32_t cpu_encode(cpu_op op, unsigned rd, unsigned rs1, unsigned rs2,
   if (in->fmt != CPU_FMT_R && in->fmt != CPU_FMT_S && in->fmt != CPU_FMT_B)
     fields &= ~(31u << 20);
   if (in->fmt == CPU_FMT_U || in->fmt == CPU_FMT_J) fields &= ~(31u << 15);
+  if (in->fmt == CPU_FMT_N) fields = 0; /* FENCE leaves rd, rs1 free */
   w |= (fields | imm_field(in->fmt, (uint32_t)imm)) & ~in->mask;
   return w;
 }

@@ -18,10 +18,16 @@ static void target(char *buf, size_t size, uint32_t addr, cpu_symbolizer sym,
   }
 }
 
+/* The sign-extended immediate as a signed value, with no overflow and no
+ * implementation-defined conversion on the way. */
+static int32_t signed_imm(uint32_t v) {
+  return (v & 0x80000000u) ? -(int32_t)~v - 1 : (int32_t)v;
+}
+
 /* Pseudo-instructions people read more easily; false if none applies. */
 static bool pseudo(const cpu_decoded *d, const char *tgt, char *buf,
                    size_t size) {
-  int32_t simm = (int32_t)(d->imm ^ 0x80000000u) - INT32_MAX - 1;
+  int32_t simm = signed_imm(d->imm);
   switch (d->op) {
   case CPU_OP_ADDI:
     if (d->rd == 0 && d->rs1 == 0 && d->imm == 0) return snprintf(buf, size, "nop"), true;
@@ -54,7 +60,7 @@ void cpu_disasm(uint32_t word, uint32_t pc, char *buf, size_t size,
     return;
   }
   const cpu_insn_info *in = &cpu_insn_table[d.op];
-  int32_t simm = (int32_t)(d.imm ^ 0x80000000u) - INT32_MAX - 1;
+  int32_t simm = signed_imm(d.imm);
   char tgt[160] = "";
   if (in->fmt == CPU_FMT_B || in->fmt == CPU_FMT_J) {
     target(tgt, sizeof tgt, pc + d.imm, sym, sym_ctx);
@@ -81,6 +87,10 @@ void cpu_disasm(uint32_t word, uint32_t pc, char *buf, size_t size,
         snprintf(src, sizeof src, "%s", REG(d.rs1));
       }
       snprintf(buf, size, "%s %s, 0x%03x, %s", n, REG(d.rd), d.imm & 0xfffu, src);
+      return;
+    }
+    if (d.op == CPU_OP_SFENCE_VMA) { /* R-format without rd */
+      snprintf(buf, size, "%s %s, %s", n, REG(d.rs1), REG(d.rs2));
       return;
     }
     break;

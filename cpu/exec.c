@@ -169,6 +169,16 @@ static void decode_block(const cpu *c, cpu_dpage *pg, unsigned i,
   for (unsigned k = i; k < j; k++) pg->insn[k].blen = (uint16_t)(j - k + after);
 }
 
+/* Puts back the entry turned into a STOP.  Needed before leaving a block
+ * early as well as on the way out: re-entering the block would otherwise
+ * patch the STOP again and keep STOP as its "real" opcode. */
+static void unpatch(cpu *c) {
+  if (c->patch) {
+    c->patch->op = c->patch_op;
+    c->patch = NULL;
+  }
+}
+
 /* The page holding RAM offset off, allocated on first use. */
 static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
   cpu_dpage **slot = &c->dpages[off / CPU_PAGE_SIZE];
@@ -251,10 +261,15 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
   if (off_ > ram_size - MEM_SIZE(match)) goto store_fault;
 #define POST_ALU(match) NEXT();
 #define POST_LOAD(match) NEXT();
+/* A misaligned store can reach into the next page: check both ends. */
 #define POST_STORE(match)                                              \
-  if (c->dpages[off_ / CPU_PAGE_SIZE]) {                               \
+  if (c->dpages[off_ / CPU_PAGE_SIZE] ||                               \
+      c->dpages[(off_ + MEM_SIZE(match) - 1) / CPU_PAGE_SIZE]) {       \
     unsigned left_ = ins->blen; /* dropping code clears it */          \
-    if (drop_code(c, off_, MEM_SIZE(match))) END_BLOCK_LEFT(left_);    \
+    if (drop_code(c, off_, MEM_SIZE(match))) {                         \
+      unpatch(c);                                                      \
+      END_BLOCK_LEFT(left_);                                           \
+    }                                                                  \
   }                                                                    \
   NEXT();
 #define POST_SYNC(match)
@@ -391,10 +406,7 @@ exit_here:
 fault_out:
   why = CPU_EXIT_FAULT;
 out:
-  if (c->patch) {
-    c->patch->op = c->patch_op;
-    c->patch = NULL;
-  }
+  unpatch(c);
   memcpy(c->s.x, r, sizeof c->s.x);
   c->s.pc = pc;
   c->s.icount = icount;
