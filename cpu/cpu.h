@@ -23,12 +23,26 @@
 #define CPU_PAGE_SHIFT 12
 #define CPU_PAGE_SIZE (1u << CPU_PAGE_SHIFT)
 
+#define CPU_MODE_KERNEL 0 /* addresses are physical */
+#define CPU_MODE_USER 1   /* addresses go through the Sv32 page tables */
+
 /* Guest-visible CPU state: plain data, no host pointers. */
 typedef struct cpu_state {
   uint32_t x[32]; /* x[0] is always 0 */
   uint32_t pc;
-  uint64_t icount; /* instructions retired since reset */
+  uint64_t icount;  /* instructions retired since reset */
+  uint32_t mode;    /* CPU_MODE_KERNEL or CPU_MODE_USER */
+  uint32_t pt_root; /* physical address of the Sv32 root table, 0: none */
+  uint32_t asid;    /* address-space id the kernel gave with pt_root */
 } cpu_state;
+
+/* The kinds of memory access, for translation and faults. */
+typedef enum cpu_access {
+  CPU_ACCESS_LOAD,
+  CPU_ACCESS_STORE,
+  CPU_ACCESS_FETCH,
+  CPU_ACCESS_COUNT
+} cpu_access;
 
 typedef enum cpu_exit {
   CPU_EXIT_LIMIT,  /* icount reached the limit given to cpu_run */
@@ -48,6 +62,9 @@ typedef enum cpu_fault_kind {
   CPU_FAULT_STORE,          /* store outside RAM */
   CPU_FAULT_ECALL,          /* ECALL with no guest kernel to take it (set
                                by the machine, not the CPU) */
+  CPU_FAULT_PAGE_LOAD,      /* user mode: no readable user mapping */
+  CPU_FAULT_PAGE_STORE,     /* user mode: no writable user mapping */
+  CPU_FAULT_PAGE_FETCH,     /* user mode: no executable user mapping */
 } cpu_fault_kind;
 
 typedef struct cpu_fault {
@@ -97,6 +114,14 @@ extern const cpu_insn_info cpu_insn_table[CPU_OP_COUNT_ISA];
 
 struct cpu_dpage;
 
+/* One software-TLB entry: guest page (vaddr >> 12) + 1, 0 when empty, and
+ * the RAM offset of the page it maps to. */
+typedef struct cpu_tlb_entry {
+  uint32_t tag;
+  uint32_t off;
+} cpu_tlb_entry;
+#define CPU_TLB_SIZE 256u
+
 typedef struct cpu {
   cpu_state s;
   cpu_fault fault; /* valid after CPU_EXIT_FAULT */
@@ -106,6 +131,8 @@ typedef struct cpu {
   struct cpu_dpage **dpages;   /* decoded code per RAM page, NULL if none */
   struct cpu_insn *patch;      /* entry temporarily turned into a stop */
   uint8_t patch_op;            /* its real opcode */
+  cpu_tlb_entry tlb[CPU_ACCESS_COUNT][CPU_TLB_SIZE]; /* user mode only */
+  uint64_t tlb_misses;         /* statistics */
 } cpu;
 
 /* Sets up a CPU over ram_size bytes of host memory at guest CPU_RAM_BASE.
@@ -128,6 +155,14 @@ uint8_t *cpu_guest_ptr(cpu *c, uint32_t addr, uint32_t len);
 void cpu_code_written(cpu *c, uint32_t addr, uint32_t len);
 /* Drops every decoded instruction (after RAM was replaced wholesale). */
 void cpu_flush_code(cpu *c);
+
+/* User-mode address translation (mmu.c).  cpu_translate() gives the RAM
+ * offset for a user access to va, filling the TLB, or sets c->fault to the
+ * page fault and returns false.  cpu_tlb_flush() must follow any change to
+ * s.pt_root or to the page tables the TLB may have cached. */
+bool cpu_translate(cpu *c, uint32_t va, cpu_access acc, uint32_t *off)
+    __attribute__((warn_unused_result));
+void cpu_tlb_flush(cpu *c);
 
 /* Decoding, encoding and disassembly of single words. */
 cpu_decoded cpu_decode(uint32_t word);

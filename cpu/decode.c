@@ -105,6 +105,9 @@ const char *cpu_fault_name(cpu_fault_kind kind) {
     [CPU_FAULT_LOAD] = "load outside RAM",
     [CPU_FAULT_STORE] = "store outside RAM",
     [CPU_FAULT_ECALL] = "ecall with no guest kernel",
+    [CPU_FAULT_PAGE_LOAD] = "load page fault",
+    [CPU_FAULT_PAGE_STORE] = "store page fault",
+    [CPU_FAULT_PAGE_FETCH] = "instruction page fault",
   };
   return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind]
                                                          : "unknown fault";

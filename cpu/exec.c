@@ -12,7 +12,9 @@
  * decoded code, which keeps self-modifying code and FENCE.I correct.
  *
  * The semantics come from insns.h; this file only supplies the operand
- * names and the control flow around them.
+ * names and the control flow around them.  The loop itself is in
+ * exec_loop.h, compiled once per mode: decoded code is kept per physical
+ * page, so kernel and user mode share it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,9 @@ typedef struct cpu_insn {
 typedef struct cpu_dpage {
   cpu_insn insn[WORDS_PER_PAGE + 1]; /* + the PAGE_END sentinel */
 } cpu_dpage;
+
+/* Where the instruction at guest address a (in the current page) is. */
+#define INSN_WORD(a) ld4(ram + page_off + ((a) & (CPU_PAGE_SIZE - 1)))
 
 static uint32_t ld1(const uint8_t *p) { return p[0]; }
 static uint32_t ld2(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -194,8 +199,6 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
 #define RS2 r[ins->rs2]
 #define IMM ins->imm
 #define PC (page_pc + (uint32_t)(ins - pg->insn) * 4u)
-#define LOAD(n) ld##n(ram + off_)
-#define STORE(n, v) st##n(ram + off_, v)
 #define MEM_SIZE(match) (1u << (((match) >> 12) & 3u))
 
 /* A taken branch or jump: stay in this page's array when we can. */
@@ -253,16 +256,11 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
 #define PRE_BRANCH(match)
 #define PRE_JUMP(match)
 #define PRE_JUMPR(match)
-#define PRE_LOAD(match)                                                \
-  off_ = RS1 + IMM - CPU_RAM_BASE;                                     \
-  if (off_ > ram_size - MEM_SIZE(match)) goto load_fault;
-#define PRE_STORE(match)                                               \
-  off_ = RS1 + IMM - CPU_RAM_BASE;                                     \
-  if (off_ > ram_size - MEM_SIZE(match)) goto store_fault;
 #define POST_ALU(match) NEXT();
 #define POST_LOAD(match) NEXT();
-/* A misaligned store can reach into the next page: check both ends. */
-#define POST_STORE(match)                                              \
+/* After a store: drop decoded code it overwrote.  A misaligned store can
+ * reach into the next page, so both ends are checked. */
+#define STORE_DROP_CODE(match)                                         \
   if (c->dpages[off_ / CPU_PAGE_SIZE] ||                               \
       c->dpages[(off_ + MEM_SIZE(match) - 1) / CPU_PAGE_SIZE]) {       \
     unsigned left_ = ins->blen; /* dropping code clears it */          \
@@ -279,6 +277,42 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
 #define POST_JUMP(match)
 #define POST_JUMPR(match)
 
+
+/* User-mode access that missed the TLB fast path: translates (filling the
+ * TLB) and points *mp at the bytes.  An access that crosses a page boundary
+ * is translated on both sides before anything happens, so it either faults
+ * whole or completes whole; its bytes go through split (gathered for a load
+ * here, scattered for a store by user_scatter afterwards). */
+static bool user_access(cpu *c, uint32_t va, uint32_t size, cpu_access acc,
+                        uint8_t split[4], uint8_t **mp) {
+  uint32_t off, off_last;
+  if (!cpu_translate(c, va, acc, &off)) return false;
+  if ((va & (CPU_PAGE_SIZE - 1)) <= CPU_PAGE_SIZE - size) {
+    *mp = c->ram + off;
+    return true;
+  }
+  if (!cpu_translate(c, va + size - 1, acc, &off_last)) return false;
+  if (acc == CPU_ACCESS_LOAD) {
+    for (uint32_t i = 0; i < size; i++) {
+      uint32_t o;
+      if (!cpu_translate(c, va + i, acc, &o)) return false;
+      split[i] = c->ram[o];
+    }
+  }
+  *mp = split;
+  return true;
+}
+
+static void user_scatter(cpu *c, uint32_t va, uint32_t size,
+                         const uint8_t split[4]) {
+  for (uint32_t i = 0; i < size; i++) {
+    uint32_t o;
+    if (!cpu_translate(c, va + i, CPU_ACCESS_STORE, &o)) continue; /* checked */
+    c->ram[o] = split[i];
+    drop_code(c, o, 1);
+  }
+}
+
 #if CPU_THREADED
 #define CASE(id) L_##id:
 #define DISPATCH() goto *labels[ins->op]
@@ -288,127 +322,14 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
 #endif
 #define NEXT() do { ins++; DISPATCH(); } while (0)
 
+#define LOOP_NAME run_kernel
+#define LOOP_USER 0
+#include "cpu/exec_loop.h"
+
+#define LOOP_NAME run_user
+#define LOOP_USER 1
+#include "cpu/exec_loop.h"
+
 cpu_exit cpu_run(cpu *c, uint64_t limit) {
-  uint32_t r[33];
-  memcpy(r, c->s.x, sizeof c->s.x);
-  r[REG_DISCARD] = 0;
-  uint8_t *const ram = c->ram;
-  const uint32_t ram_size = c->ram_size;
-  uint64_t icount = c->s.icount;
-  uint32_t pc = c->s.pc, page_pc = 0, off_ = 0, from = 0;
-  bool from_known = false;
-  cpu_dpage *pg = NULL;
-  cpu_insn *ins = NULL;
-  cpu_exit why = CPU_EXIT_LIMIT;
-
-#if CPU_THREADED
-  static const void *const labels[CPU_OP_COUNT] = {
-#define CPU_LABEL(id, name, fmt, kind, mask, match, sem) [CPU_OP_##id] = &&L_##id,
-    CPU_INSNS(CPU_LABEL)
-#undef CPU_LABEL
-    [CPU_OP_INVALID] = &&L_INVALID,
-    [CPU_OP_UNDECODED] = &&L_UNDECODED,
-    [CPU_OP_PAGE_END] = &&L_PAGE_END,
-    [CPU_OP_STOP] = &&L_STOP,
-  };
-#endif
-
-enter: /* pc is the next instruction; icount is exact */
-  if (icount >= limit) goto out;
-  if ((pc & 3u) != 0) {
-    c->fault = (cpu_fault){CPU_FAULT_FETCH_MISALIGNED, pc, 0, from, from_known};
-    goto fault_out;
-  }
-  if (pc - CPU_RAM_BASE >= ram_size) {
-    c->fault = (cpu_fault){CPU_FAULT_FETCH, pc, 0, from, from_known};
-    goto fault_out;
-  }
-  pg = dpage_get(c, pc - CPU_RAM_BASE);
-  if (!pg) {
-    why = CPU_EXIT_NOMEM;
-    goto out;
-  }
-  page_pc = pc & ~(CPU_PAGE_SIZE - 1);
-  ins = pg->insn + (pc & (CPU_PAGE_SIZE - 1)) / 4;
-
-block: /* ins starts a block (or is the page-end sentinel) */
-  if (ins->op == CPU_OP_UNDECODED) {
-    decode_block(c, pg, (unsigned)(ins - pg->insn), page_pc - CPU_RAM_BASE);
-  }
-  icount += ins->blen;
-  if (icount > limit) {
-    icount -= ins->blen;
-    if (icount == limit) {
-      pc = PC;
-      goto out;
-    }
-    c->patch = ins + (limit - icount);
-    c->patch_op = c->patch->op;
-    c->patch->op = CPU_OP_STOP;
-    icount += ins->blen;
-  }
-  DISPATCH();
-
-#if !CPU_THREADED
-dispatch:
-  switch (ins->op) {
-#endif
-
-#define CPU_BODY(id, name, fmt, kind, mask, match, sem) \
-  CASE(id) { PRE_##kind(match) sem; POST_##kind(match) }
-  CPU_INSNS(CPU_BODY)
-#undef CPU_BODY
-
-  CASE(INVALID) goto illegal;
-  CASE(UNDECODED) goto block; /* not reached: blocks are decoded on entry */
-  CASE(PAGE_END) {
-    pc = page_pc + CPU_PAGE_SIZE;
-    from_known = false;
-    goto enter;
-  }
-  CASE(STOP) {
-    icount -= ins->blen;
-    pc = PC;
-    goto out;
-  }
-#if !CPU_THREADED
-  default: goto illegal;
-  }
-#endif
-
-misaligned_jump:
-  icount -= ins->blen;
-  pc = PC;
-  c->fault = (cpu_fault){CPU_FAULT_FETCH_MISALIGNED, 0, ld4(ram + (pc - CPU_RAM_BASE)), pc, true};
-  c->fault.addr = cpu_insn_table[ins->op].kind == CPU_KIND_JUMPR
-                      ? (RS1 + IMM) & ~1u
-                      : pc + IMM;
-  goto fault_out;
-load_fault:
-  icount -= ins->blen;
-  pc = PC;
-  c->fault = (cpu_fault){CPU_FAULT_LOAD, RS1 + IMM, ld4(ram + (pc - CPU_RAM_BASE)), 0, false};
-  goto fault_out;
-store_fault:
-  icount -= ins->blen;
-  pc = PC;
-  c->fault = (cpu_fault){CPU_FAULT_STORE, RS1 + IMM, ld4(ram + (pc - CPU_RAM_BASE)), 0, false};
-  goto fault_out;
-illegal:
-  icount -= ins->blen;
-  pc = PC;
-  c->fault = (cpu_fault){CPU_FAULT_ILLEGAL, pc, ld4(ram + (pc - CPU_RAM_BASE)), 0, false};
-  goto fault_out;
-exit_here:
-  icount -= ins->blen;
-  pc = PC;
-  goto out;
-fault_out:
-  why = CPU_EXIT_FAULT;
-out:
-  unpatch(c);
-  memcpy(c->s.x, r, sizeof c->s.x);
-  c->s.pc = pc;
-  c->s.icount = icount;
-  return why;
+  return c->s.mode == CPU_MODE_USER ? run_user(c, limit) : run_kernel(c, limit);
 }

@@ -42,7 +42,19 @@ static long fd_read(void *ctx, uint8_t *buf, size_t len) {
   return (long)got;
 }
 
+/* A file or pipe is always ready: its next read returns bytes or the end,
+ * however long the host takes to deliver them. */
+static bool fd_ready(void *ctx, bool wait) {
+  dev_console_fd *fd = ctx;
+  if (!fd->in_is_tty) return true;
+  struct pollfd p = {.fd = fd->in_fd, .events = POLLIN};
+  int n;
+  do n = poll(&p, 1, wait ? -1 : 0);
+  while (n < 0 && errno == EINTR && wait);
+  return n > 0;
+}
+
 dev_console_backend dev_console_fd_backend(dev_console_fd *fd) {
   fd->in_is_tty = isatty(fd->in_fd);
-  return (dev_console_backend){fd, fd_write, fd_read};
+  return (dev_console_backend){fd, fd_write, fd_read, fd_ready};
 }

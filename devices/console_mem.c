@@ -6,7 +6,8 @@
 
 static bool mem_write(void *ctx, const uint8_t *buf, size_t len) {
   dev_console_mem *mem = ctx;
-  if (len > mem->out_cap - mem->out_len) {
+  /* even an empty write needs the buffer, for the terminating NUL below */
+  if (!mem->out || len > mem->out_cap - mem->out_len) {
     size_t cap = mem->out_cap ? mem->out_cap : 256;
     while (cap - mem->out_len < len) {
       if (cap > SIZE_MAX / 2) return false;
@@ -33,8 +34,16 @@ static long mem_read(void *ctx, uint8_t *buf, size_t len) {
   return (long)n;
 }
 
+/* Nothing more ever arrives in a memory console: an open, empty one is
+ * never ready, even when asked to wait. */
+static bool mem_ready(void *ctx, bool wait) {
+  (void)wait;
+  dev_console_mem *mem = ctx;
+  return mem->in_pos < mem->in_len || !mem->in_open;
+}
+
 dev_console_backend dev_console_mem_backend(dev_console_mem *mem) {
-  return (dev_console_backend){mem, mem_write, mem_read};
+  return (dev_console_backend){mem, mem_write, mem_read, mem_ready};
 }
 
 void dev_console_mem_free(dev_console_mem *mem) {

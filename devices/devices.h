@@ -19,8 +19,28 @@ typedef struct dev_power {
 } dev_power;
 
 typedef struct dev_timer {
-  uint64_t idle_ns; /* virtual time skipped while idle (none yet) */
+  uint64_t idle_ns;     /* virtual time skipped while the guest waited */
+  uint64_t deadline_ns; /* when armed: the virtual time it fires at */
+  uint8_t armed;
 } dev_timer;
+
+/* Pending and enabled event bits (PV_EV_*). */
+typedef struct dev_events {
+  uint32_t pending;
+  uint32_t mask;
+} dev_events;
+
+/* The vCPU: where the kernel's trap frame is and where traps enter. */
+typedef struct dev_vcpu {
+  uint8_t registered;
+  uint32_t frame; /* guest physical address of the struct pv_vcpu */
+  uint32_t entry; /* the kernel's trap entry point */
+} dev_vcpu;
+
+/* The RNG: xoshiro128** state. */
+typedef struct dev_rng {
+  uint32_t s[4];
+} dev_rng;
 
 typedef struct dev_debug {
   uint8_t break_requested; /* debug_break was called; the machine stops */
@@ -32,6 +52,9 @@ typedef struct dev_state {
   dev_power power;
   dev_timer timer;
   dev_debug debug;
+  dev_events events;
+  dev_vcpu vcpu;
+  dev_rng rng;
 } dev_state;
 
 /* Console backend.  read() returns the number of bytes read (> 0), 0 at
@@ -43,6 +66,11 @@ typedef struct dev_console_backend {
   void *ctx;
   bool (*write)(void *ctx, const uint8_t *buf, size_t len);
   long (*read)(void *ctx, uint8_t *buf, size_t len);
+  /* Whether a read would return something now (bytes or end of input);
+   * with wait, blocks until it would.  A backend whose input is a file,
+   * pipe or buffer answers true until its end has been read: its bytes
+   * count as typed before the run began, which keeps runs deterministic. */
+  bool (*ready)(void *ctx, bool wait);
 } dev_console_backend;
 
 /* Where debug_log messages go (already escaped to printable text). */
@@ -77,5 +105,11 @@ void dev_console_mem_free(dev_console_mem *mem);
  * at a fixed 1 GHz, whatever the host does. */
 #define DEV_NS_PER_INSN 1u
 uint64_t dev_timer_now(const dev_timer *t, uint64_t icount);
+/* The instruction count at which an armed timer's deadline is reached. */
+uint64_t dev_timer_due_icount(const dev_timer *t);
+
+/* The RNG's generator, for the device and its tests. */
+void dev_rng_seed(dev_rng *r, uint64_t seed);
+uint32_t dev_rng_next(dev_rng *r);
 
 #endif

@@ -28,6 +28,11 @@ static const char *hint(const machine *m, const cpu_fault *f) {
                : "a corrupted return address or function pointer?";
   case CPU_FAULT_FETCH_MISALIGNED:
     return "instructions are 4-byte aligned (no C extension)";
+  case CPU_FAULT_PAGE_LOAD:
+  case CPU_FAULT_PAGE_STORE:
+  case CPU_FAULT_PAGE_FETCH:
+    return "user mode reached memory its page table does not map with that "
+           "permission; a kernel with a trap handler would be told";
   case CPU_FAULT_NONE: break;
   }
   (void)m;

@@ -201,7 +201,7 @@ bool elf_parse(elf_image *img, const uint8_t *data, size_t size,
     elf_free(img);
     return pvl_fail(err, "%s: out of memory", name);
   }
-  memcpy(img->data, data, size);
+  if (size) memcpy(img->data, data, size); /* data may be NULL when empty */
   img->size = size;
   if (!check_header(img, err) || !read_segments(img, err) ||
       !read_symbols(img, err)) {

@@ -14,6 +14,7 @@
 #include "devices/devices.h"
 #include "machine/elf.h"
 #include "machine/error.h"
+#include "pvabi/pvabi.h"
 
 #define MACHINE_DEFAULT_MEM_MIB 32u
 #define MACHINE_MAX_MEM_MIB 2048u
@@ -31,10 +32,17 @@ typedef enum machine_stop {
   MACHINE_STOP_EBREAK,     /* an EBREAK instruction (pc at it) */
   MACHINE_STOP_BREAK,      /* the debug_break hypercall (pc after it) */
   MACHINE_STOP_HOST_ERROR, /* the host failed: host_error */
+  MACHINE_STOP_DEADLOCK,   /* event_wait for events that can never come:
+                              deadlock_events; pc at the HCALL */
 } machine_stop;
+
+#define MACHINE_MAX_CALLS 64 /* at least the rows of PV_CALLS */
 
 typedef struct machine_stats {
   uint64_t hcalls, hcalls_unknown;
+  uint64_t hcalls_by_call[MACHINE_MAX_CALLS]; /* indexed like pvabi_calls */
+  uint64_t traps[PV_CAUSE_COUNT];             /* by PV_CAUSE_* */
+  uint64_t user_insns; /* the rest of the instruction count is kernel's */
 } machine_stats;
 
 typedef struct machine {
@@ -48,6 +56,7 @@ typedef struct machine {
   dev_log_backend log_io;
   machine_stop stop;
   pvl_error host_error;
+  uint32_t deadlock_events; /* after MACHINE_STOP_DEADLOCK */
   machine_stats stats;
 } machine;
 
@@ -62,6 +71,14 @@ bool machine_load_elf(machine *m, const char *path, pvl_error *err)
     __attribute__((warn_unused_result));
 /* Runs until the guest stops or the instruction count reaches limit. */
 machine_stop machine_run(machine *m, uint64_t limit);
+
+/* Enters the guest kernel's trap handler from user mode (devices/vcpu.c). */
+void machine_trap(machine *m, uint32_t cause, uint32_t tval);
+/* Sets the timer event and disarms the timer (devices/events.c). */
+void machine_timer_fire(machine *m);
+/* Brings level-triggered event bits up to date; with wait, blocks until a
+ * console event is possible (devices/events.c). */
+void machine_events_poll(machine *m, bool wait);
 
 /* One line describing the fault: kind, pc as symbol+offset, the
  * instruction and a hint, e.g. "illegal instruction at main+8 (0x80000108):

@@ -67,13 +67,15 @@ const sym *symtab_find(const symtab *t, uint32_t addr) {
   }
   /* Walk back to the nearest symbol that covers addr: a sized one that
    * ends before it (a small object inside a function) is skipped, an
-   * unsized label covers everything up to the next symbol.  Among equal
-   * addresses the sort put the best name first, so the walk ends on it. */
+   * unsized label covers everything up to the next symbol, so only the
+   * nearest address's labels can.  Among equal addresses the sort put the
+   * best name first, so the walk ends on it. */
   const sym *found = NULL;
+  uint32_t nearest = lo ? t->syms[lo - 1].addr : 0;
   for (size_t i = lo, steps = 0; i-- > 0 && steps < SYMTAB_WALK; steps++) {
     const sym *s = &t->syms[i];
     if (found && s->addr != found->addr) break;
-    if (s->size == 0 || addr - s->addr < s->size) found = s;
+    if (s->size == 0 ? s->addr == nearest : addr - s->addr < s->size) found = s;
     else if (found) break;
   }
   return found;

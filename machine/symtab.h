@@ -28,7 +28,8 @@ bool symtab_finish(symtab *t) __attribute__((warn_unused_result));
 void symtab_free(symtab *t);
 
 /* The symbol containing addr: the one with the greatest address <= addr
- * whose size covers it (or that has no size).  NULL if none. */
+ * whose size covers it, where a symbol with no size covers up to the next
+ * symbol's address.  NULL if none (e.g. padding after a sized function). */
 const sym *symtab_find(const symtab *t, uint32_t addr);
 /* Writes "name" or "name+off" (off in decimal) for addr; returns false and
  * writes nothing useful when no symbol contains it. */

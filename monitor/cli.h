@@ -13,6 +13,7 @@
 enum {
   CLI_EXIT_GUEST_MAX = 119,   /* highest guest code passed through as is */
   CLI_EXIT_CODE_RANGE = 120,  /* guest code > 119 (printed on stderr) */
+  CLI_EXIT_DEADLOCK = 121,    /* event_wait for events that cannot come */
   CLI_EXIT_BREAK = 122,       /* EBREAK or debug_break with no debugger */
   CLI_EXIT_FAULT = 123,       /* guest fault, diagnostic on stderr */
   CLI_EXIT_LIMIT = 124,       /* --max-insns reached */

@@ -20,19 +20,52 @@ static void log_to_stderr(void *ctx, const char *text) {
   fprintf(stderr, "pvlab: guest log: %s\n", text);
 }
 
+static const char *const cause_names[PV_CAUSE_COUNT] = {
+  [PV_CAUSE_ECALL] = "ecall", [PV_CAUSE_ILLEGAL] = "illegal",
+  [PV_CAUSE_PAGE_LOAD] = "load page fault",
+  [PV_CAUSE_PAGE_STORE] = "store page fault",
+  [PV_CAUSE_PAGE_FETCH] = "fetch page fault",
+  [PV_CAUSE_MISALIGNED_FETCH] = "misaligned fetch",
+  [PV_CAUSE_EVENT] = "event",
+};
+
+static void print_seconds(const char *what, uint64_t ns) {
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 ".%09" PRIu64 " s\n", what,
+          ns / 1000000000u, ns % 1000000000u);
+}
+
 static void print_stats(const machine *m, double seconds) {
+  const machine_stats *st = &m->stats;
   uint64_t insns = m->cpu.s.icount;
-  uint64_t ns = dev_timer_now(&m->dev.timer, insns);
-  fprintf(stderr,
-          "pvlab: instructions   %" PRIu64 "\n"
-          "pvlab: virtual time   %" PRIu64 ".%09" PRIu64 " s\n"
-          "pvlab: host seconds   %.6f\n"
-          "pvlab: guest MIPS     %.1f\n"
-          "pvlab: hypercalls     %" PRIu64 "\n"
-          "pvlab: state hash     %016" PRIx64 "\n",
-          insns, ns / 1000000000u, ns % 1000000000u, seconds,
-          seconds > 0 ? (double)insns / seconds / 1e6 : 0.0,
-          m->stats.hcalls, machine_state_hash(m));
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "instructions", insns);
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "  kernel mode", insns - st->user_insns);
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "  user mode", st->user_insns);
+  print_seconds("virtual time", dev_timer_now(&m->dev.timer, insns));
+  print_seconds("  idle (skipped)", m->dev.timer.idle_ns);
+  fprintf(stderr, "pvlab: %-20s %.6f\n", "host seconds", seconds);
+  fprintf(stderr, "pvlab: %-20s %.1f\n", "guest MIPS",
+          seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "hypercalls", st->hcalls);
+  for (unsigned i = 0; i < pvabi_ncalls && i < MACHINE_MAX_CALLS; i++) {
+    if (st->hcalls_by_call[i]) {
+      fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", pvabi_calls[i].name,
+              st->hcalls_by_call[i]);
+    }
+  }
+  if (st->hcalls_unknown) {
+    fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", "(unknown)", st->hcalls_unknown);
+  }
+  uint64_t traps = 0;
+  for (unsigned i = 0; i < PV_CAUSE_COUNT; i++) traps += st->traps[i];
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "traps", traps);
+  for (unsigned i = 0; i < PV_CAUSE_COUNT; i++) {
+    if (st->traps[i]) {
+      fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", cause_names[i], st->traps[i]);
+    }
+  }
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "TLB misses", m->cpu.tlb_misses);
+  fprintf(stderr, "pvlab: %-20s %016" PRIx64 "\n", "state hash",
+          machine_state_hash(m));
 }
 
 /* Turns the way the machine stopped into a message and an exit status. */
@@ -65,6 +98,15 @@ static int outcome(const machine *m, uint64_t max_insns) {
             m->stop == MACHINE_STOP_EBREAK ? "hit ebreak" : "called debug_break",
             where);
     return CLI_EXIT_BREAK;
+  case MACHINE_STOP_DEADLOCK:
+    machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
+    fprintf(stderr, "pvlab: deadlock: the guest waits at %s for events "
+            "(mask 0x%x) that can never come: %s; arm the timer or wait "
+            "for something else\n", where, m->deadlock_events,
+            (m->deadlock_events & PV_EV_CONSOLE)
+                ? "the timer is not armed and console input has ended"
+                : "the timer is not armed");
+    return CLI_EXIT_DEADLOCK;
   case MACHINE_STOP_HOST_ERROR:
     fprintf(stderr, "pvlab: %s\n", m->host_error.msg);
     return CLI_EXIT_HOST;

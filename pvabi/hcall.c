@@ -45,7 +45,13 @@ void pvabi_dispatch(machine *m) {
   const pvabi_call *call = pvabi_lookup(x[17]);
   int32_t status = call ? call->fn(m, a, out) : PV_ENOSYS;
   m->stats.hcalls++;
-  if (!call) m->stats.hcalls_unknown++;
+  if (call) m->stats.hcalls_by_call[call - pvabi_calls]++;
+  else m->stats.hcalls_unknown++;
+  if (status == PVABI_STOPPED) return;
+  if (status == PVABI_NO_RESULT) {
+    m->cpu.s.icount++; /* the call retired; it chose where to go on */
+    return;
+  }
   x[10] = (uint32_t)status;
   x[11] = out[0];
   x[12] = out[1];

@@ -10,7 +10,10 @@
 typedef struct machine machine;
 
 /* A handler reads its arguments from a[] (a0..a5) and may set out[0] (a1)
- * and out[1] (a2); it returns the status for a0. */
+ * and out[1] (a2); it returns the status for a0, or one of these: */
+#define PVABI_NO_RESULT INT32_MIN /* it set pc and registers itself */
+#define PVABI_STOPPED (INT32_MIN + 1) /* it did not complete: the machine
+                                         stops with pc at the HCALL */
 typedef int32_t (*pvabi_handler)(machine *m, const uint32_t a[6],
                                  uint32_t out[2]);
 

@@ -36,11 +36,56 @@
   X(PROBE,         probe,         0x01, ARGS1(uint32_t, number), "status PV_OK if the call exists, else PV_ENOSYS") \
   X(SHUTDOWN,      shutdown,      0x02, ARGS1(uint32_t, code), "does not return") \
   X(MEM_INFO,      mem_info,      0x03, ARGS0(), "a1 = guest RAM base address, a2 = RAM size in bytes") \
+  X(VCPU_REGISTER, vcpu_register, 0x04, ARGS2(void *, frame, uint32_t, entry), "none") \
+  X(USER_RETURN,   user_return,   0x05, ARGS0(), "does not return: user mode resumes from the frame") \
+  X(MMU_INSTALL,   mmu_install,   0x06, ARGS2(uint32_t, root, uint32_t, asid), "none") \
+  X(MMU_FLUSH,     mmu_flush,     0x07, ARGS0(), "none") \
   X(CONSOLE_WRITE, console_write, 0x10, ARGS2(const void *, buf, uint32_t, len), "a1 = bytes written") \
   X(CONSOLE_READ,  console_read,  0x11, ARGS2(void *, buf, uint32_t, len), "a1 = bytes read; 0 means end of input") \
   X(TIME_NOW,      time_now,      0x20, ARGS0(), "a1 = low, a2 = high word of virtual nanoseconds since reset") \
+  X(TIMER_SET,     timer_set,     0x21, ARGS2(uint32_t, deadline_lo, uint32_t, deadline_hi), "none") \
+  X(EVENT_MASK,    event_mask,    0x22, ARGS1(uint32_t, mask), "a1 = the previous mask") \
+  X(EVENT_PENDING, event_pending, 0x23, ARGS0(), "a1 = pending events") \
+  X(EVENT_ACK,     event_ack,     0x24, ARGS1(uint32_t, events), "a1 = events still pending") \
+  X(EVENT_WAIT,    event_wait,    0x25, ARGS1(uint32_t, events), "a1 = pending events among those waited for") \
+  /* 0x30-0x3f: the block device (devices/disk.c) */ \
+  X(RNG_FILL,      rng_fill,      0x40, ARGS2(void *, buf, uint32_t, len), "a1 = bytes filled") \
+  /* 0x50-0x5f: the display, 0x60-0x6f: input (devices/display.c, input.c) */ \
   X(DEBUG_LOG,     debug_log,     0x70, ARGS2(const char *, msg, uint32_t, len), "none") \
   X(DEBUG_BREAK,   debug_break,   0x71, ARGS0(), "none")
+
+/* Event sources: bit n of the pending and mask words. */
+#define PV_EV_TIMER   (1u << 0) /* the timer_set deadline passed */
+#define PV_EV_CONSOLE (1u << 1) /* console input (or its end) is waiting */
+#define PV_EV_DISK    (1u << 2) /* a disk request completed */
+#define PV_EV_INPUT   (1u << 3) /* keyboard, mouse or window events wait */
+#define PV_EV_ALL     (PV_EV_TIMER | PV_EV_CONSOLE | PV_EV_DISK | PV_EV_INPUT)
+
+/* Why the kernel was entered: pv_vcpu.cause. */
+#define PV_CAUSE_ECALL            1 /* tval 0; pc at the ecall */
+#define PV_CAUSE_ILLEGAL          2 /* tval = the instruction word */
+#define PV_CAUSE_PAGE_LOAD        3 /* tval = the virtual address */
+#define PV_CAUSE_PAGE_STORE       4 /* tval = the virtual address */
+#define PV_CAUSE_PAGE_FETCH       5 /* tval = the virtual address */
+#define PV_CAUSE_MISALIGNED_FETCH 6 /* tval = the jump's target; pc at the jump */
+#define PV_CAUSE_EVENT            7 /* tval = pending & mask; pc = next to run */
+#define PV_CAUSE_COUNT            8
+
+/* The trap frame a kernel registers with vcpu_register: the machine saves
+ * the user registers here when it enters the kernel, and user_return loads
+ * them from here.  Every field is a 32-bit little-endian word. */
+struct pv_vcpu {
+  uint32_t x[32];     /* user registers x0..x31 (x0 is saved as 0, ignored) */
+  uint32_t pc;        /* user pc */
+  uint32_t cause;     /* PV_CAUSE_* of the last entry */
+  uint32_t tval;      /* the cause's detail (see PV_CAUSE_*) */
+  uint32_t pending;   /* pending events at the last entry */
+  uint32_t kernel_sp; /* the kernel's sp, gp and tp on entry: the kernel */
+  uint32_t kernel_gp; /*   fills these in before its first user_return */
+  uint32_t kernel_tp;
+  uint32_t reserved;  /* keeps the frame 160 bytes */
+};
+#define PV_VCPU_SIZE 160u
 
 enum pv_call {
 #define PV_CALL_ENUM(NAME, name, num, args, result) PV_HC_##NAME = num,

@@ -36,6 +36,9 @@ uint64_t machine_state_hash(const machine *m) {
   for (int i = 0; i < 32; i++) mix(&h, s->x[i]);
   mix(&h, s->pc);
   mix(&h, s->icount);
+  mix(&h, s->mode);
+  mix(&h, s->pt_root);
+  mix(&h, s->asid);
   const dev_state *d = &m->dev;
   mix(&h, d->console.input_closed);
   mix(&h, d->console.bytes_in);
@@ -43,6 +46,14 @@ uint64_t machine_state_hash(const machine *m) {
   mix(&h, d->power.off);
   mix(&h, d->power.exit_code);
   mix(&h, d->timer.idle_ns);
+  mix(&h, d->timer.deadline_ns);
+  mix(&h, d->timer.armed);
+  mix(&h, d->events.pending);
+  mix(&h, d->events.mask);
+  mix(&h, d->vcpu.registered);
+  mix(&h, d->vcpu.frame);
+  mix(&h, d->vcpu.entry);
+  for (int i = 0; i < 4; i++) mix(&h, d->rng.s[i]);
   mix(&h, d->debug.break_requested);
   mix(&h, d->debug.log_calls);
   mix(&h, m->cpu.ram_size);

@@ -68,6 +68,30 @@ NOINLINE static void debug_log(void) {
   printf("logged\n");
 }
 
+/* Reads the console to its end, then waits for more: nothing can come. */
+NOINLINE static void wait_forever(void) {
+  char buf[64];
+  pv_ret r;
+  do r = pv_console_read(buf, sizeof buf);
+  while (r.status == PV_OK && r.value > 0);
+  pv_event_wait(PV_EV_CONSOLE);
+  printf("woke up\n");
+}
+
+static uint64_t now_ns(void) {
+  pv_ret t = pv_time_now();
+  return t.value | (uint64_t)t.value2 << 32;
+}
+
+/* Not a misdeed: sleeps one virtual second, which costs no host time. */
+NOINLINE static void sleep_one_second(void) {
+  uint64_t start = now_ns(), at = start + 1000000000u;
+  pv_timer_set((uint32_t)at, (uint32_t)(at >> 32));
+  pv_ret w = pv_event_wait(PV_EV_TIMER);
+  printf("slept %lu ns, events 0x%lx\n", (unsigned long)(now_ns() - start),
+         w.value);
+}
+
 static const struct {
   const char *name;
   void (*fn)(void);
@@ -77,7 +101,8 @@ static const struct {
   {"misaligned", jump_misaligned}, {"ecall", system_call},
   {"ebreak", breakpoint},       {"break", debug_break},
   {"spin", spin_forever},       {"hcall", unknown_hcall},
-  {"log", debug_log},
+  {"log", debug_log},            {"deadlock", wait_forever},
+  {"sleep", sleep_one_second},
 };
 
 int main(void) {
