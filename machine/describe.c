@@ -16,6 +16,10 @@ static const char *hint(const machine *m, const cpu_fault *f) {
     return "not an RV32IM instruction: was the guest built with "
            "-march=rv32im -mabi=ilp32, or did it jump into data?";
   case CPU_FAULT_ECALL:
+    if (m->dev.vcpu.registered) {
+      return "ECALL in kernel mode has no one above it to call; the kernel "
+             "reaches the machine with hcall (docs/pvabi.md)";
+    }
     return "ECALL is a system call to a guest kernel; a bare guest reaches "
            "the machine with hcall (docs/pvabi.md)";
   case CPU_FAULT_LOAD:
@@ -35,7 +39,6 @@ static const char *hint(const machine *m, const cpu_fault *f) {
            "permission; a kernel with a trap handler would be told";
   case CPU_FAULT_NONE: break;
   }
-  (void)m;
   return "";
 }
 

@@ -82,7 +82,10 @@ static int outcome(const machine *m, uint64_t max_insns) {
   }
   case MACHINE_STOP_FAULT:
     machine_describe_fault(m, text, sizeof text);
-    fprintf(stderr, "pvlab: guest fault: %s\n", text);
+    /* once a kernel registered its trap frame, a kernel-mode fault is the
+     * kernel's own bug: nothing above it can handle it */
+    fprintf(stderr, "pvlab: %s: %s\n", m->dev.vcpu.registered
+            ? "kernel panic (fault in kernel mode)" : "guest fault", text);
     return CLI_EXIT_FAULT;
   case MACHINE_STOP_LIMIT:
     machine_format_addr(m, m->cpu.s.pc, where, sizeof where);

@@ -168,6 +168,17 @@ Test(state_hash, every_register_counts) {
   expect_changes("icount's high bits");
   hb.cpu.s.icount ^= 1ull << 40;
   expect_same("icount");
+#define CPU_FIELD(field)                  \
+  do {                                    \
+    hb.cpu.s.field ^= 1;                  \
+    expect_changes("cpu." #field);        \
+    hb.cpu.s.field ^= 1;                  \
+    expect_same("cpu." #field);           \
+  } while (0)
+  CPU_FIELD(mode);
+  CPU_FIELD(pt_root);
+  CPU_FIELD(asid);
+#undef CPU_FIELD
 }
 
 Test(state_hash, one_ram_byte_anywhere_counts) {
@@ -209,6 +220,15 @@ Test(state_hash, every_device_field_counts) {
   FIELD(power.off, 1);
   FIELD(power.exit_code, 1);
   FIELD(timer.idle_ns, 1);
+  FIELD(timer.deadline_ns, 1);
+  FIELD(timer.armed, 1);
+  FIELD(events.pending, 1);
+  FIELD(events.mask, 1);
+  FIELD(vcpu.registered, 1);
+  FIELD(vcpu.frame, 4);
+  FIELD(vcpu.entry, 4);
+  FIELD(rng.s[0], 1);
+  FIELD(rng.s[3], 1);
   FIELD(debug.break_requested, 1);
   FIELD(debug.log_calls, 1);
   FIELD(console.bytes_out, 1ull << 33);

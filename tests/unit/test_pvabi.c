@@ -116,6 +116,20 @@ static const uint32_t all_calls[] = {
 };
 #define NCALLS (sizeof all_calls / sizeof all_calls[0])
 
+static bool call_exists(uint32_t number) {
+  for (unsigned i = 0; i < NCALLS; i++) {
+    if (all_calls[i] == number) return true;
+  }
+  return false;
+}
+
+/* Numbers a call might one day take; the tests use those that are free
+ * today, so the list need not change when the ABI grows. */
+static const uint32_t maybe_unused[] = {0x08, 0x0f, 0x12, 0x26, 0x5a, 0x6f,
+                                        0x72, 0x100, 0x5a5a, 0x80000000u,
+                                        0xffffffffu};
+#define NMAYBE (sizeof maybe_unused / sizeof maybe_unused[0])
+
 /* ------------------------------------------------------------ table */
 
 Test(pvabi, table_matches_the_list) {
@@ -139,8 +153,11 @@ Test(pvabi, table_matches_the_list) {
                     all_calls[i]);
     }
   }
-  cr_expect_null(pvabi_lookup(0x12));
-  cr_expect_null(pvabi_lookup(0xffffffffu));
+  for (size_t i = 0; i < NMAYBE; i++) {
+    if (!call_exists(maybe_unused[i])) {
+      cr_expect_null(pvabi_lookup(maybe_unused[i]), "0x%x", maybe_unused[i]);
+    }
+  }
 }
 
 Test(pvabi, status_names) {
@@ -162,7 +179,7 @@ Test(pvabi, only_a0_to_a2_change_and_pc_and_count_advance) {
   /* every call, and one that does not exist, through pvabi_dispatch */
   put_bytes(BUF, "abcd", 4);
   for (unsigned k = 0; k <= NCALLS; k++) {
-    uint32_t number = k < NCALLS ? all_calls[k] : 0x5a5a;
+    uint32_t number = k < NCALLS ? all_calls[k] : 0xffffffffu;
     static const uint32_t code[] = {PV_HCALL_WORD};
     put_words(CODE + 0x100, code, 1);
     cpu_reset(&m.cpu, CODE + 0x100);
@@ -222,18 +239,19 @@ Test(pvabi, version) {
   cr_expect_eq(res1() >> 16, PV_ABI_MAJOR);
   cr_expect_eq(res1() & 0xffff, PV_ABI_MINOR);
   cr_expect_eq(res2(), highest);
-  cr_expect_eq(res2(), PV_HC_DEBUG_BREAK);
 }
 
 Test(pvabi, probe_existing_and_missing) {
   for (unsigned i = 0; i < NCALLS; i++) {
     expect_status(call(PV_HC_PROBE, all_calls[i], 0, 0), PV_OK);
   }
-  static const uint32_t missing[] = {0x08, 0x0f, 0x12, 0x26, 0x6f, 0x72,
-                                     0x100, 0x80000000u, 0xffffffffu};
-  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
-    expect_status(call(PV_HC_PROBE, missing[i], 0, 0), PV_ENOSYS);
+  unsigned checked = 0;
+  for (size_t i = 0; i < NMAYBE; i++) {
+    if (call_exists(maybe_unused[i])) continue;
+    expect_status(call(PV_HC_PROBE, maybe_unused[i], 0, 0), PV_ENOSYS);
+    checked++;
   }
+  cr_expect_geq(checked, 4);
 }
 
 Test(pvabi, shutdown_stops_the_machine_with_the_code) {
@@ -629,12 +647,13 @@ Test(pvabi, debug_break_stops_after_the_call) {
 /* ------------------------------------------------------- unknown call */
 
 Test(pvabi, unknown_call_is_enosys_and_the_guest_goes_on) {
-  static const uint32_t unknown[] = {0x08, 0x5a, 0x72, 0xffffffffu};
-  for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+  unsigned tried = 0;
+  for (size_t i = 0; i < NMAYBE; i++) {
+    if (call_exists(maybe_unused[i])) continue;
     const uint32_t code[] = {PV_HCALL_WORD,
                              cpu_encode(CPU_OP_ADDI, A3, 0, 0, 42), EBREAK};
     put_words(CODE, code, 3);
-    prepare(unknown[i], 1, 2, 3);
+    prepare(maybe_unused[i], 1, 2, 3);
     cr_assert_eq(machine_run(&m, 1000), MACHINE_STOP_EBREAK);
     cr_expect_eq((int32_t)m.cpu.s.x[A0], PV_ENOSYS);
     cr_expect_eq(m.cpu.s.x[A1], 0);
@@ -642,9 +661,11 @@ Test(pvabi, unknown_call_is_enosys_and_the_guest_goes_on) {
     cr_expect_eq(m.cpu.s.x[A3], 42, "the guest did not go on");
     cr_expect_eq(m.cpu.s.pc, CODE + 8);
     cr_expect_eq(m.cpu.s.icount, 2);
+    tried++;
   }
-  cr_expect_eq(m.stats.hcalls, 4);
-  cr_expect_eq(m.stats.hcalls_unknown, 4);
+  cr_expect_geq(tried, 4);
+  cr_expect_eq(m.stats.hcalls, tried);
+  cr_expect_eq(m.stats.hcalls_unknown, tried);
   cr_expect_eq(m.dev.power.off, 0);
 }
 
