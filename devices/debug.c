@@ -16,7 +16,7 @@ int32_t hc_debug_log(machine *m, const uint32_t a[6], uint32_t out[2]) {
   for (uint32_t i = 0; i < a[1]; i++) {
     uint8_t ch = msg[i];
     if (ch == '\n' && i + 1 == a[1]) break;
-    if (ch >= 0x20 && ch < 0x7f) {
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
       text[n++] = (char)ch;
     } else {
       n += (size_t)snprintf(text + n, sizeof text - n, "\\x%02x", ch);

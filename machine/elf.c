@@ -52,6 +52,10 @@ static const char *machine_name(uint16_t m) {
 static bool check_header(const elf_image *img, pvl_error *err) {
   const uint8_t *d = img->data;
   const char *f = img->name;
+  if (img->size == 0) {
+    return pvl_fail(err, "%s: the file is empty; a guest must be an ELF "
+                    "executable built for rv32im", f);
+  }
   if (img->size < 4 || memcmp(d, "\x7f" "ELF", 4) != 0) {
     return pvl_fail(err, "%s: not an ELF file (a guest must be an ELF "
                     "executable built for rv32im)", f);
