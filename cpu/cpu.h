@@ -162,6 +162,11 @@ void cpu_flush_code(cpu *c);
  * s.pt_root or to the page tables the TLB may have cached. */
 bool cpu_translate(cpu *c, uint32_t va, cpu_access acc, uint32_t *off)
     __attribute__((warn_unused_result));
+/* Whether cpu_translate() would succeed, changing nothing but c->fault
+ * (set as cpu_translate sets it): no A or D bit, no TLB entry.  An access
+ * that spans two pages checks both before translating either. */
+bool cpu_translate_check(cpu *c, uint32_t va, cpu_access acc)
+    __attribute__((warn_unused_result));
 void cpu_tlb_flush(cpu *c);
 
 /* Decoding, encoding and disassembly of single words. */

@@ -280,18 +280,24 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
 
 /* User-mode access that missed the TLB fast path: translates (filling the
  * TLB) and points *mp at the bytes.  An access that crosses a page boundary
- * is translated on both sides before anything happens, so it either faults
- * whole or completes whole; its bytes go through split (gathered for a load
- * here, scattered for a store by user_scatter afterwards). */
+ * is checked on both sides before either PTE gets its A or D bit, so it
+ * either faults whole, changing nothing, or completes whole; its bytes go
+ * through split (gathered for a load here, scattered for a store by
+ * user_scatter afterwards). */
 static bool user_access(cpu *c, uint32_t va, uint32_t size, cpu_access acc,
                         uint8_t split[4], uint8_t **mp) {
   uint32_t off, off_last;
-  if (!cpu_translate(c, va, acc, &off)) return false;
   if ((va & (CPU_PAGE_SIZE - 1)) <= CPU_PAGE_SIZE - size) {
+    if (!cpu_translate(c, va, acc, &off)) return false;
     *mp = c->ram + off;
     return true;
   }
-  if (!cpu_translate(c, va + size - 1, acc, &off_last)) return false;
+  if (!cpu_translate_check(c, va, acc) ||
+      !cpu_translate_check(c, va + size - 1, acc) ||
+      !cpu_translate(c, va, acc, &off) ||
+      !cpu_translate(c, va + size - 1, acc, &off_last)) {
+    return false;
+  }
   if (acc == CPU_ACCESS_LOAD) {
     for (uint32_t i = 0; i < size; i++) {
       uint32_t o;

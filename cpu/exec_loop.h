@@ -9,7 +9,11 @@
 #define LOAD(n) ld##n(mp_)
 #define STORE(n, v) st##n(mp_, v)
 /* A TLB hit that stays inside the page is the fast path; anything else
- * (miss, page crossing, fault) goes to user_access(). */
+ * (miss, page crossing, fault) goes to user_access().  The walk may set A
+ * or D in a PTE that shares this page with decoded code, which drops the
+ * page's decoded code under this very instruction (its fields included):
+ * nothing has been accessed yet, so the instruction starts over, and finds
+ * its translation in the TLB this time. */
 #define USER_ACCESS(acc, match)                                         \
   do {                                                                  \
     va_ = RS1 + IMM;                                                    \
@@ -18,8 +22,18 @@
     if (e_->tag == (va_ >> CPU_PAGE_SHIFT) + 1 &&                       \
         (va_ & (CPU_PAGE_SIZE - 1)) <= CPU_PAGE_SIZE - MEM_SIZE(match)) { \
       mp_ = ram + e_->off + (va_ & (CPU_PAGE_SIZE - 1));                \
-    } else if (!user_access(c, va_, MEM_SIZE(match), acc, split_, &mp_)) { \
-      goto mmu_fault;                                                   \
+    } else {                                                            \
+      unsigned left_ = ins->blen;                                       \
+      if (!user_access(c, va_, MEM_SIZE(match), acc, split_, &mp_)) {   \
+        goto mmu_fault;                                                 \
+      }                                                                 \
+      if (ins->op == CPU_OP_UNDECODED) {                                \
+        unpatch(c);                                                     \
+        icount -= left_;                                                \
+        pc = PC;                                                        \
+        from_known = false;                                             \
+        goto enter;                                                     \
+      }                                                                 \
     }                                                                   \
   } while (0);
 #define PRE_LOAD(match) USER_ACCESS(CPU_ACCESS_LOAD, match)

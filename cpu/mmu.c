@@ -42,8 +42,11 @@ static bool pte_offset(const cpu *c, uint32_t pa, uint32_t *off) {
   return *off <= c->ram_size - 4 && (pa & 3u) == 0;
 }
 
-/* Walks the tables for va; on success *pa is the physical address. */
-static bool walk(cpu *c, uint32_t va, cpu_access acc, uint32_t *pa) {
+/* Walks the tables for va and checks everything, including that the page
+ * is RAM, but changes nothing.  On success *pa is the physical address,
+ * *leaf_off the RAM offset of the leaf PTE and *leaf its value. */
+static bool walk(const cpu *c, uint32_t va, cpu_access acc, uint32_t *pa,
+                 uint32_t *leaf_off, uint32_t *leaf) {
   uint32_t table = c->s.pt_root;
   for (int level = 1; level >= 0; level--) {
     uint32_t vpn = level ? va >> 22 : (va >> 12) & 0x3ffu;
@@ -63,14 +66,12 @@ static bool walk(cpu *c, uint32_t va, cpu_access acc, uint32_t *pa) {
     if (!(pte & PTE_U) || !(pte & need[acc])) return false;
     if (level == 1 && (ppn & 0x3ffu)) return false; /* misaligned megapage */
     if (ppn >= (1u << 20)) return false;
-    uint32_t set = PTE_A | (acc == CPU_ACCESS_STORE ? PTE_D : 0);
-    if ((pte & set) != set) {
-      pte |= set;
-      memcpy(c->ram + off, &pte, 4);
-      cpu_code_written(c, CPU_RAM_BASE + off, 4);
-    }
     uint32_t page_mask = level ? 0x3fffffu : 0xfffu;
     *pa = ((ppn << 12) & ~page_mask) | (va & page_mask);
+    /* a mapping of memory the machine lacks faults before A or D is set */
+    if (*pa - CPU_RAM_BASE >= c->ram_size) return false;
+    *leaf_off = off;
+    *leaf = pte;
     return true;
   }
   return false;
@@ -84,18 +85,32 @@ bool cpu_translate(cpu *c, uint32_t va, cpu_access acc, uint32_t *off) {
     return true;
   }
   c->tlb_misses++;
-  uint32_t pa;
-  if (!walk(c, va, acc, &pa)) {
+  uint32_t pa, pte_off, pte;
+  if (!walk(c, va, acc, &pa, &pte_off, &pte)) {
     c->fault = (cpu_fault){page_fault[acc], va, 0, 0, false};
     return false;
+  }
+  /* only a walk that succeeded marks the PTE */
+  uint32_t set = PTE_A | (acc == CPU_ACCESS_STORE ? PTE_D : 0);
+  if ((pte & set) != set) {
+    pte |= set;
+    memcpy(c->ram + pte_off, &pte, 4);
+    cpu_code_written(c, CPU_RAM_BASE + pte_off, 4);
   }
   uint32_t ram_off = pa - CPU_RAM_BASE;
-  if (ram_off >= c->ram_size) { /* a mapping of memory the machine lacks */
-    c->fault = (cpu_fault){page_fault[acc], va, 0, 0, false};
-    return false;
-  }
   e->tag = tag;
   e->off = ram_off & ~(CPU_PAGE_SIZE - 1);
   *off = ram_off;
   return true;
+}
+
+bool cpu_translate_check(cpu *c, uint32_t va, cpu_access acc) {
+  const cpu_tlb_entry *e = &c->tlb[acc][(va >> CPU_PAGE_SHIFT) % CPU_TLB_SIZE];
+  uint32_t pa, pte_off, pte;
+  if (e->tag == (va >> CPU_PAGE_SHIFT) + 1 ||
+      walk(c, va, acc, &pa, &pte_off, &pte)) {
+    return true;
+  }
+  c->fault = (cpu_fault){page_fault[acc], va, 0, 0, false};
+  return false;
 }
