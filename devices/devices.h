@@ -47,6 +47,42 @@ typedef struct dev_debug {
   uint64_t log_calls;
 } dev_debug;
 
+/* The block device's registers.  The disk's contents are the image's
+ * sectors under the overlay of sectors the guest wrote; both live host
+ * side (dev_disk_host), and the overlay is guest-visible state all the
+ * same: the state hash covers it. */
+typedef struct dev_disk {
+  uint8_t attached; /* an image is attached (PV_DISK_ATTACHED) */
+  uint8_t persist;  /* writes are committed to it (PV_DISK_PERSIST) */
+  uint32_t sectors; /* its size in PV_DISK_SECTOR-byte sectors */
+} dev_disk;
+
+/* The display: which guest memory holds the frame.  The frame's size is
+ * the machine's configuration (machine_config.display_width, _height). */
+typedef struct dev_display {
+  uint8_t fb_set;   /* the guest has named its framebuffer */
+  uint32_t fb_addr; /* guest physical address of pixel (0, 0) */
+  uint64_t flushes; /* successful fb_flush calls */
+} dev_display;
+
+/* Input: a FIFO of events waiting for input_read (devices/input.c has the
+ * rules: what a full queue refuses, which mouse moves merge). */
+#define DEV_INPUT_QUEUE 64u
+typedef struct dev_input_event {
+  uint16_t type, code; /* PV_INPUT_*, PV_KEY_* / PV_MOUSE_* */
+  int32_t x, y;
+  uint32_t mods;       /* PV_MOD_* */
+} dev_input_event;
+typedef struct dev_input {
+  dev_input_event ev[DEV_INPUT_QUEUE];
+  uint32_t head, count;      /* the oldest event is ev[head] */
+  uint64_t delivered;        /* events input_read handed to the guest */
+  uint64_t dropped;          /* events refused because the queue was full */
+  uint8_t quit;              /* a QUIT event has been queued */
+  uint64_t quit_deadline_ns; /* after a QUIT: the virtual time by which the
+                                guest must have shut down; 0 before */
+} dev_input;
+
 typedef struct dev_state {
   dev_console console;
   dev_power power;
@@ -55,6 +91,9 @@ typedef struct dev_state {
   dev_events events;
   dev_vcpu vcpu;
   dev_rng rng;
+  dev_disk disk;
+  dev_display display;
+  dev_input input;
 } dev_state;
 
 /* Console backend.  read() returns the number of bytes read (> 0), 0 at
@@ -111,5 +150,128 @@ uint64_t dev_timer_due_icount(const dev_timer *t);
 /* The RNG's generator, for the device and its tests. */
 void dev_rng_seed(dev_rng *r, uint64_t seed);
 uint32_t dev_rng_next(dev_rng *r);
+
+/* The disk's copy-on-write overlay (devices/disk_overlay.c): the sectors
+ * the guest wrote, sorted by sector number; the i-th one's bytes are slot
+ * index[i].slot of data (PV_DISK_SECTOR bytes a slot, never moved). */
+typedef struct dev_disk_entry {
+  uint32_t sector, slot;
+} dev_disk_entry;
+typedef struct dev_disk_overlay {
+  dev_disk_entry *index;
+  uint8_t *data;
+  uint32_t count, cap;
+} dev_disk_overlay;
+/* The position of the first entry at or after sector (count if none). */
+uint32_t dev_disk_overlay_lower(const dev_disk_overlay *ov, uint32_t sector);
+/* The bytes of the i-th entry in sector order. */
+const uint8_t *dev_disk_overlay_at(const dev_disk_overlay *ov, uint32_t i);
+/* The bytes the guest wrote to sector, or NULL if it never wrote it. */
+const uint8_t *dev_disk_overlay_find(const dev_disk_overlay *ov,
+                                     uint32_t sector);
+/* Records a written sector; false when the host is out of memory. */
+bool dev_disk_overlay_put(dev_disk_overlay *ov, uint32_t sector,
+                          const uint8_t *bytes)
+    __attribute__((warn_unused_result));
+void dev_disk_overlay_free(dev_disk_overlay *ov);
+
+/* The steps of a --disk-write commit (devices/disk_commit.c), for a test
+ * hook that makes one fail or kills the process just before it. */
+typedef enum dev_disk_step {
+  DEV_DISK_STEP_CREATE,   /* create the temporary file beside the image */
+  DEV_DISK_STEP_COPY,     /* write one chunk of the new image to it */
+  DEV_DISK_STEP_SYNC,     /* fsync it */
+  DEV_DISK_STEP_RENAME,   /* rename it over the image */
+  DEV_DISK_STEP_SYNC_DIR, /* fsync the directory */
+} dev_disk_step;
+
+/* The image behind the disk: host side, beside dev_disk. */
+typedef struct dev_disk_host {
+  char *path;       /* as the user gave it, for messages; NULL: no disk */
+  char *target;     /* symlinks resolved: the file a commit replaces */
+  char *dir;        /* target's directory */
+  int fd;           /* the image, open for reading */
+  uint32_t sectors;
+  bool persist;     /* --disk-write */
+  bool dirty;       /* written since the last commit */
+  dev_disk_overlay overlay;
+  /* NULL but in tests: returning false makes the step fail like EIO */
+  bool (*commit_hook)(void *ctx, dev_disk_step step);
+  void *commit_hook_ctx;
+} dev_disk_host;
+/* Sets the registers from the attached image (after a reset zeroed them). */
+void dev_disk_reset(dev_disk *d, const dev_disk_host *h);
+/* Reads n sectors of the image file itself (not the overlay). */
+bool dev_disk_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
+                         uint8_t *buf) __attribute__((warn_unused_result));
+/* Closes the image and frees the overlay; uncommitted writes are lost. */
+void dev_disk_close(dev_disk_host *h);
+
+/* Display backend: where the guest's frame is shown.  show() is called
+ * when the guest names its framebuffer (a window may open then); flush()
+ * gets each flushed rectangle: src points at its top-left pixel in guest
+ * memory, rows stride bytes apart, PV_FB_XRGB8888. */
+typedef struct dev_display_backend {
+  void *ctx;
+  void (*show)(void *ctx);
+  void (*flush)(void *ctx, const uint8_t *src, uint32_t stride, uint32_t x,
+                uint32_t y, uint32_t w, uint32_t h);
+} dev_display_backend;
+
+/* Input backend: where input events come from.  poll() moves the events
+ * waiting on the host into the queue (dev_input_push) and returns whether
+ * more can still come later (a window is open, scripted events remain).
+ * wait() is for a guest waiting with a window open: it blocks in host time
+ * until host events are waiting, or the host's clock reaches virtual time
+ * until_ns (UINT64_MAX: no deadline), or for max_ms (0: no limit).  The
+ * backend keeps the clocks in step: on entry *now_ns is the virtual time,
+ * on return the virtual time the host's clock stands for (at most
+ * until_ns).  It returns false at once when waiting can bring no input (no
+ * window), and false when until_ns has been reached.  A NULL poll means no
+ * input at all. */
+typedef struct dev_input_backend {
+  void *ctx;
+  bool (*poll)(void *ctx, dev_input *q);
+  bool (*wait)(void *ctx, uint64_t *now_ns, uint64_t until_ns, uint32_t max_ms);
+} dev_input_backend;
+
+/* Queues an event; false when the queue was full and it was dropped. */
+bool dev_input_push(dev_input *q, const dev_input_event *e);
+
+/* The host's copy of the frame (devices/frame.c): what the flushes so far
+ * have shown.  On its own it is the headless display backend; a window
+ * keeps one too; screenshots save it. */
+typedef struct dev_frame {
+  uint32_t width, height;
+  uint32_t *pixels; /* width * height 0x00RRGGBB values, black at first */
+  bool shown;       /* the guest has named a framebuffer */
+} dev_frame;
+/* false when the host is out of memory. */
+bool dev_frame_init(dev_frame *f, uint32_t width, uint32_t height)
+    __attribute__((warn_unused_result));
+void dev_frame_free(dev_frame *f);
+void dev_frame_copy(dev_frame *f, const uint8_t *src, uint32_t stride,
+                    uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+dev_display_backend dev_frame_backend(dev_frame *f);
+
+/* Scripted input (devices/input_script.c), from text such as
+ * "ab<up><enter><click:10,20><quit>": a character presses and releases
+ * its key (an upper-case letter with shift), <name> a named key, <click:X,Y>
+ * moves the mouse there and clicks the left button, <move:X,Y> moves it,
+ * <quit> closes the window.  The events count as having happened before
+ * the run began: they fill the queue whenever it has room, so the guest
+ * sees the same thing however fast it runs.  Once they are used up, next
+ * (if it has a poll) takes over. */
+typedef struct dev_input_script {
+  dev_input_event *ev;
+  size_t n, pos;
+  dev_input_backend next;
+} dev_input_script;
+/* On a bad script, fills err (naming the offending part) and returns false. */
+bool dev_input_script_parse(dev_input_script *s, const char *text,
+                            char *err, size_t err_size)
+    __attribute__((warn_unused_result));
+void dev_input_script_free(dev_input_script *s);
+dev_input_backend dev_input_script_backend(dev_input_script *s);
 
 #endif

@@ -1,7 +1,8 @@
 /* Events: numbered sources with pending bits and a mask, and the wait that
  * replaces WFI.  The timer is edge-triggered (pending from its deadline
  * until acknowledged); the console is level-triggered (pending while a read
- * would return bytes or the end of input).  A wait with nothing pending
+ * would return bytes or the end of input), and so is input (pending while
+ * events are queued: devices/input.c).  A wait with nothing pending
  * skips virtual time straight to the timer's deadline, so an idle guest
  * costs no host time; a wait that nothing can ever end is a deadlock. */
 #include "machine/machine.h"
@@ -18,6 +19,7 @@ void machine_events_poll(machine *m, bool wait) {
                m->console_io.ready(m->console_io.ctx, wait);
   if (ready) ev->pending |= PV_EV_CONSOLE;
   else ev->pending &= ~PV_EV_CONSOLE;
+  machine_input_poll(m);
 }
 
 int32_t hc_event_mask(machine *m, const uint32_t a[6], uint32_t out[2]) {
@@ -47,6 +49,8 @@ int32_t hc_event_wait(machine *m, const uint32_t a[6], uint32_t out[2]) {
   dev_events *ev = &m->dev.events;
   dev_timer *t = &m->dev.timer;
   machine_events_poll(m, false);
+  /* with a window open, input can come: wait for it in host time */
+  if (!(ev->pending & want)) machine_input_idle(m, want);
   if (!(ev->pending & want) && (want & PV_EV_TIMER) && t->armed) {
     uint64_t now = dev_timer_now(t, m->cpu.s.icount);
     if (t->deadline_ns > now) t->idle_ns += t->deadline_ns - now;

@@ -7,7 +7,11 @@
 
 #include "pvabi/hcall.h"
 
-static dev_console_mem empty_console; /* never read: in_len 0, closed */
+/* The console a machine has until its owner attaches one: output goes
+ * nowhere, input has ended.  Stateless, so machines share nothing. */
+static bool null_write(void *ctx, const uint8_t *buf, size_t len) { return true; }
+static long null_read(void *ctx, uint8_t *buf, size_t len) { return 0; }
+static bool null_ready(void *ctx, bool wait) { return true; }
 
 bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
   memset(m, 0, sizeof *m);
@@ -15,7 +19,17 @@ bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
     return pvl_fail(err, "guest memory of %u MiB is out of range; use 1 to %u",
                     cfg->mem_mib, MACHINE_MAX_MEM_MIB);
   }
+  uint32_t dw = cfg->display_width ? cfg->display_width : MACHINE_DEFAULT_DISPLAY_W;
+  uint32_t dh = cfg->display_height ? cfg->display_height : MACHINE_DEFAULT_DISPLAY_H;
+  if (dw < MACHINE_MIN_DISPLAY || dw > MACHINE_MAX_DISPLAY ||
+      dh < MACHINE_MIN_DISPLAY || dh > MACHINE_MAX_DISPLAY) {
+    return pvl_fail(err, "a display of %ux%u pixels is out of range; use %u "
+                    "to %u pixels each way", dw, dh, MACHINE_MIN_DISPLAY,
+                    MACHINE_MAX_DISPLAY);
+  }
   m->cfg = *cfg;
+  m->cfg.display_width = dw;
+  m->cfg.display_height = dh;
   uint32_t size = cfg->mem_mib * 1024u * 1024u;
   m->ram = calloc(size, 1);
   if (!m->ram || !cpu_init(&m->cpu, m->ram, size)) {
@@ -24,7 +38,8 @@ bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
     return pvl_fail(err, "cannot allocate %u MiB of guest memory; try a "
                     "smaller --mem", cfg->mem_mib);
   }
-  m->console_io = dev_console_mem_backend(&empty_console);
+  dev_rng_seed(&m->dev.rng, cfg->seed); /* all-zero xoshiro gives only 0 */
+  m->console_io = (dev_console_backend){NULL, null_write, null_read, null_ready};
   return true;
 }
 
@@ -32,6 +47,7 @@ void machine_free(machine *m) {
   cpu_free(&m->cpu);
   free(m->ram);
   elf_free(&m->elf);
+  dev_disk_close(&m->disk_host);
   memset(m, 0, sizeof *m);
 }
 
@@ -51,6 +67,7 @@ bool machine_load_elf(machine *m, const char *path, pvl_error *err) {
   cpu_reset(&m->cpu, img.entry);
   memset(&m->dev, 0, sizeof m->dev);
   dev_rng_seed(&m->dev.rng, m->cfg.seed);
+  dev_disk_reset(&m->dev.disk, &m->disk_host); /* the disk stays attached */
   cpu_tlb_flush(&m->cpu);
   m->stop = MACHINE_STOP_NONE;
   return true;
@@ -74,14 +91,11 @@ static uint32_t fault_cause(const cpu_fault *f, uint32_t *tval) {
  * and counts where the instructions went. */
 static cpu_exit run_slice(machine *m, uint64_t limit) {
   dev_timer *t = &m->dev.timer;
-  if (t->armed) {
+  if (t->armed) { /* not due yet: machine_run fires a due timer first */
     uint64_t due = dev_timer_due_icount(t);
-    if (due <= m->cpu.s.icount) {
-      machine_timer_fire(m);
-    } else if (due < limit) {
-      limit = due;
-    }
+    if (due < limit) limit = due;
   }
+  limit = machine_input_slice(m, limit); /* polls host input */
   bool user = m->cpu.s.mode == CPU_MODE_USER;
   uint64_t before = m->cpu.s.icount;
   cpu_exit e = cpu_run(&m->cpu, limit);
@@ -109,11 +123,16 @@ machine_stop machine_run(machine *m, uint64_t limit) {
   m->deadlock_events = 0;
   for (;;) {
     cpu_state *s = &m->cpu.s;
+    /* the deadline is reached before the instruction at it runs: fire
+     * first, so that user mode traps before that instruction */
+    dev_timer *t = &m->dev.timer;
+    if (t->armed && dev_timer_due_icount(t) <= s->icount) machine_timer_fire(m);
     if (s->mode == CPU_MODE_USER) {
       machine_events_poll(m, false);
       uint32_t due = m->dev.events.pending & m->dev.events.mask;
       if (due) machine_trap(m, PV_CAUSE_EVENT, due);
     }
+    if (machine_input_overdue(m)) return m->stop = MACHINE_STOP_CLOSED;
     if (s->icount >= limit) return m->stop = MACHINE_STOP_LIMIT;
     machine_stop stop = MACHINE_STOP_NONE;
     uint32_t tval;

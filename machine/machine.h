@@ -18,10 +18,19 @@
 
 #define MACHINE_DEFAULT_MEM_MIB 32u
 #define MACHINE_MAX_MEM_MIB 2048u
+#define MACHINE_DEFAULT_DISPLAY_W 640u
+#define MACHINE_DEFAULT_DISPLAY_H 480u
+#define MACHINE_MIN_DISPLAY 16u   /* pixels, each way */
+#define MACHINE_MAX_DISPLAY 4096u
+/* After a QUIT input event, the guest has this much virtual time to shut
+ * down before the run ends anyway (MACHINE_STOP_CLOSED). */
+#define MACHINE_QUIT_GRACE_NS 1000000000u
 
 typedef struct machine_config {
   uint32_t mem_mib; /* guest RAM, 1 .. MACHINE_MAX_MEM_MIB */
   uint64_t seed;    /* for the devices that need randomness */
+  uint32_t display_width, display_height; /* the framebuffer's size in
+                                             pixels; 0 for the default */
 } machine_config;
 
 typedef enum machine_stop {
@@ -34,6 +43,9 @@ typedef enum machine_stop {
   MACHINE_STOP_HOST_ERROR, /* the host failed: host_error */
   MACHINE_STOP_DEADLOCK,   /* event_wait for events that can never come:
                               deadlock_events; pc at the HCALL */
+  MACHINE_STOP_CLOSED,     /* the display window was closed (a QUIT input
+                              event) and the guest did not shut down within
+                              MACHINE_QUIT_GRACE_NS */
 } machine_stop;
 
 #define MACHINE_MAX_CALLS 64 /* at least the rows of PV_CALLS */
@@ -43,6 +55,7 @@ typedef struct machine_stats {
   uint64_t hcalls_by_call[MACHINE_MAX_CALLS]; /* indexed like pvabi_calls */
   uint64_t traps[PV_CAUSE_COUNT];             /* by PV_CAUSE_* */
   uint64_t user_insns; /* the rest of the instruction count is kernel's */
+  uint64_t disk_sectors_read, disk_sectors_written, disk_commits;
 } machine_stats;
 
 typedef struct machine {
@@ -54,6 +67,9 @@ typedef struct machine {
   elf_image elf; /* the loaded guest, for symbols */
   dev_console_backend console_io;
   dev_log_backend log_io;
+  dev_display_backend display_io; /* NULL functions: the frame goes nowhere */
+  dev_input_backend input_io;     /* NULL poll: no input ever comes */
+  dev_disk_host disk_host; /* the image and overlay behind dev.disk */
   machine_stop stop;
   pvl_error host_error;
   uint32_t deadlock_events; /* after MACHINE_STOP_DEADLOCK */
@@ -79,6 +95,34 @@ void machine_timer_fire(machine *m);
 /* Brings level-triggered event bits up to date; with wait, blocks until a
  * console event is possible (devices/events.c). */
 void machine_events_poll(machine *m, bool wait);
+
+/* Input (devices/input.c).  machine_input_poll moves host input into the
+ * queue and sets or clears PV_EV_INPUT; it returns whether input can still
+ * come later.  The run loop calls machine_input_slice before each slice,
+ * which polls and returns limit lowered to the next poll (while a window
+ * is open) and to the QUIT deadline, and machine_input_overdue, which says
+ * the guest has run past that deadline.  event_wait calls
+ * machine_input_idle when nothing it waits for is pending: with a window
+ * open it waits in host time (see dev_input_backend.wait); otherwise it
+ * returns at once. */
+bool machine_input_poll(machine *m);
+uint64_t machine_input_slice(machine *m, uint64_t limit);
+bool machine_input_overdue(const machine *m);
+void machine_input_idle(machine *m, uint32_t want);
+
+/* Attaches a raw disk image (devices/disk.c), replacing any attached one.
+ * Its size must be a non-zero multiple of 512.  The file is never written
+ * during the run: writes go to an in-memory overlay.  With persist
+ * (--disk-write), machine_disk_commit replaces the image by one holding
+ * them, crash-safely; it must then be writable, and so its directory. */
+bool machine_disk_attach(machine *m, const char *path, bool persist,
+                         pvl_error *err) __attribute__((warn_unused_result));
+/* With persist and writes since the last commit, writes the image anew
+ * (devices/disk_commit.c); otherwise does nothing.  disk_flush calls it,
+ * and the front end at the end of a run.  On failure the image is as it
+ * was and a later commit tries again. */
+bool machine_disk_commit(machine *m, pvl_error *err)
+    __attribute__((warn_unused_result));
 
 /* One line describing the fault: kind, pc as symbol+offset, the
  * instruction and a hint, e.g. "illegal instruction at main+8 (0x80000108):

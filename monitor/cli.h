@@ -26,6 +26,11 @@ typedef struct cli_machine_opts {
   uint64_t max_insns; /* 0: no limit */
   bool stats;
   const char *guest;  /* the ELF file */
+  bool headless;          /* --headless: never open a window */
+  const char *screenshot; /* --screenshot FILE: the frame as a PNG at exit */
+  const char *keys;       /* --keys KEYS: scripted input, dev_input_script */
+  const char *disk;   /* --disk IMAGE, or NULL */
+  bool disk_write;    /* --disk-write: commit the guest's writes to it */
 } cli_machine_opts;
 
 /* Parses argv into opts; prints a clear message and returns false on a bad
@@ -37,5 +42,31 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
 bool cli_parse_u64(const char *text, uint64_t *out);
 
 int cli_run(int argc, char **argv);
+
+/* The display and input of a command-line run (monitor/cli_display.c). */
+typedef struct mon_sdl mon_sdl;
+typedef struct cli_display {
+  dev_frame frame;         /* what the guest flushed last */
+  dev_input_script script; /* --keys */
+  mon_sdl *sdl;            /* the window's, or NULL: headless */
+} cli_display;
+/* Gives m its display and input: a window when a display server is there
+ * ($DISPLAY or $WAYLAND_DISPLAY) and not --headless, else the frame alone;
+ * --keys ahead of the window's input.  Prints a message and returns false
+ * on a bad --keys or no memory. */
+bool cli_display_start(cli_display *d, machine *m, const cli_machine_opts *opts,
+                       const char *cmd);
+/* Saves --screenshot, closes the window and frees d; returns false after
+ * printing why the screenshot could not be saved. */
+bool cli_display_finish(cli_display *d, const cli_machine_opts *opts);
+
+/* An SDL2 window showing a frame, and the input from it (the one file that
+ * uses SDL: monitor/display_sdl.c).  It opens when the guest first names
+ * its framebuffer; if it cannot, a message says so and the run goes on
+ * headless.  NULL when out of memory. */
+mon_sdl *mon_sdl_new(dev_frame *frame, const char *title);
+void mon_sdl_free(mon_sdl *s);
+dev_display_backend mon_sdl_display(mon_sdl *s);
+dev_input_backend mon_sdl_input(mon_sdl *s);
 
 #endif

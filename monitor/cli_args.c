@@ -51,6 +51,35 @@ static bool number_opt(const char *cmd, const char *name, const char *value,
   return true;
 }
 
+/* One decimal number of --display, ending in stop. */
+static bool dimension(const char **p, char stop, unsigned long *v) {
+  char *end;
+  if (**p < '0' || **p > '9') return false;
+  errno = 0;
+  *v = strtoul(*p, &end, 10);
+  if (errno || *end != stop) return false;
+  *p = end + 1;
+  return true;
+}
+
+/* --display WIDTHxHEIGHT, each in the machine's range. */
+static bool size_opt(const char *cmd, const char *value, uint32_t *w,
+                     uint32_t *h) {
+  unsigned long v[2];
+  const char *p = value;
+  if (!p || !dimension(&p, 'x', &v[0]) || !dimension(&p, 0, &v[1]) ||
+      v[0] < MACHINE_MIN_DISPLAY || v[0] > MACHINE_MAX_DISPLAY ||
+      v[1] < MACHINE_MIN_DISPLAY || v[1] > MACHINE_MAX_DISPLAY) {
+    fprintf(stderr, "pvlab %s: --display '%s' is not WIDTHxHEIGHT with each "
+            "from %u to %u, such as 640x480\n", cmd, value ? value : "",
+            MACHINE_MIN_DISPLAY, MACHINE_MAX_DISPLAY);
+    return false;
+  }
+  *w = (uint32_t)v[0];
+  *h = (uint32_t)v[1];
+  return true;
+}
+
 bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
                             const char *cmd) {
   memset(opts, 0, sizeof *opts);
@@ -69,6 +98,32 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
       opts->max_insns = n;
     } else if (strcmp(argv[i], "--stats") == 0) {
       opts->stats = true;
+    } else if (opt_value(argc, argv, &i, "--disk", &value)) {
+      if (!value || !*value) {
+        fprintf(stderr, "pvlab %s: --disk needs an image file\n", cmd);
+        return false;
+      }
+      opts->disk = value;
+    } else if (strcmp(argv[i], "--disk-write") == 0) {
+      opts->disk_write = true;
+    } else if (opt_value(argc, argv, &i, "--display", &value)) {
+      if (!size_opt(cmd, value, &opts->cfg.display_width,
+                    &opts->cfg.display_height)) return false;
+    } else if (strcmp(argv[i], "--headless") == 0) {
+      opts->headless = true;
+    } else if (opt_value(argc, argv, &i, "--screenshot", &value)) {
+      if (!value || !*value) {
+        fprintf(stderr, "pvlab %s: --screenshot needs a file name (FILE.png)\n", cmd);
+        return false;
+      }
+      opts->screenshot = value;
+    } else if (opt_value(argc, argv, &i, "--keys", &value)) {
+      if (!value) {
+        fprintf(stderr, "pvlab %s: --keys needs the keys to press, such as "
+                "'ab<up><enter>'\n", cmd);
+        return false;
+      }
+      opts->keys = value;
     } else if (argv[i][0] == '-' && argv[i][1] != 0) {
       fprintf(stderr, "pvlab %s: unknown option '%s'; see 'pvlab help %s'\n",
               cmd, argv[i], cmd);
@@ -80,6 +135,11 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     } else {
       opts->guest = argv[i];
     }
+  }
+  if (opts->disk_write && !opts->disk) {
+    fprintf(stderr, "pvlab %s: --disk-write saves the guest's writes to the "
+            "--disk image, but no --disk IMAGE was given\n", cmd);
+    return false;
   }
   if (!opts->guest) {
     fprintf(stderr, "pvlab %s: which guest? usage: pvlab %s GUEST.elf "

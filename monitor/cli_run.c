@@ -64,6 +64,23 @@ static void print_stats(const machine *m, double seconds) {
     }
   }
   fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "TLB misses", m->cpu.tlb_misses);
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "frames flushed",
+          m->dev.display.flushes);
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "input events",
+          m->dev.input.delivered);
+  if (m->dev.input.dropped) {
+    fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", "dropped (queue full)",
+            m->dev.input.dropped);
+  }
+  if (m->dev.disk.attached) {
+    fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "disk sectors read",
+            st->disk_sectors_read);
+    fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "disk sectors written",
+            st->disk_sectors_written);
+  }
+  if (m->dev.disk.persist) {
+    fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "disk commits", st->disk_commits);
+  }
   fprintf(stderr, "pvlab: %-20s %016" PRIx64 "\n", "state hash",
           machine_state_hash(m));
 }
@@ -102,14 +119,32 @@ static int outcome(const machine *m, uint64_t max_insns) {
             where);
     return CLI_EXIT_BREAK;
   case MACHINE_STOP_DEADLOCK:
+    if (m->dev.input.quit && (m->deadlock_events & PV_EV_INPUT)) {
+      fprintf(stderr, "pvlab: the display window was closed and the guest "
+              "waits for input that can no longer come; the run ends here\n");
+      return 0;
+    }
     machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
     fprintf(stderr, "pvlab: deadlock: the guest waits at %s for events "
-            "(mask 0x%x) that can never come: %s; arm the timer or wait "
+            "(mask 0x%x) that can never come: %s%s%s; arm the timer or wait "
             "for something else\n", where, m->deadlock_events,
             (m->deadlock_events & PV_EV_CONSOLE)
                 ? "the timer is not armed and console input has ended"
-                : "the timer is not armed");
+                : "the timer is not armed",
+            (m->deadlock_events & PV_EV_DISK)
+                ? ", and disk requests complete within their hypercall, so "
+                  "PV_EV_DISK only follows a disk_read, disk_write or disk_flush"
+                : "",
+            (m->deadlock_events & PV_EV_INPUT)
+                ? ", and no input can come: no display window is open "
+                  "(--headless or no display server) and --keys has no more"
+                : "");
     return CLI_EXIT_DEADLOCK;
+  case MACHINE_STOP_CLOSED:
+    fprintf(stderr, "pvlab: the display window was closed and the guest did "
+            "not shut down within %u ms of virtual time after its QUIT input "
+            "event; the run ends here\n", MACHINE_QUIT_GRACE_NS / 1000000u);
+    return 0;
   case MACHINE_STOP_HOST_ERROR:
     fprintf(stderr, "pvlab: %s\n", m->host_error.msg);
     return CLI_EXIT_HOST;
@@ -127,7 +162,9 @@ int cli_run(int argc, char **argv) {
   machine m;
   pvl_error err;
   if (!machine_init(&m, &opts.cfg, &err) ||
-      !machine_load_elf(&m, opts.guest, &err)) {
+      !machine_load_elf(&m, opts.guest, &err) ||
+      (opts.disk &&
+       !machine_disk_attach(&m, opts.disk, opts.disk_write, &err))) {
     fprintf(stderr, "pvlab: %s\n", err.msg);
     machine_free(&m);
     return CLI_EXIT_HOST;
@@ -135,12 +172,23 @@ int cli_run(int argc, char **argv) {
   dev_console_fd fds = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
   m.console_io = dev_console_fd_backend(&fds);
   m.log_io = (dev_log_backend){NULL, log_to_stderr};
+  cli_display display;
+  if (!cli_display_start(&display, &m, &opts, "run")) {
+    machine_free(&m);
+    return CLI_EXIT_HOST;
+  }
 
   double start = host_seconds();
   machine_run(&m, opts.max_insns ? opts.max_insns : UINT64_MAX);
   double seconds = host_seconds() - start;
 
   int status = outcome(&m, opts.max_insns);
+  /* --disk-write: whatever stopped the guest, its writes were made */
+  if (!machine_disk_commit(&m, &err)) {
+    fprintf(stderr, "pvlab: %s\n", err.msg);
+    status = CLI_EXIT_HOST;
+  }
+  if (!cli_display_finish(&display, &opts)) status = CLI_EXIT_HOST;
   if (opts.stats) print_stats(&m, seconds);
   machine_free(&m);
   return status;

@@ -16,7 +16,9 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command commands[] = {
-  {"run", cli_run, "run GUEST.elf [--mem MIB] [--seed N] [--max-insns N] [--stats]",
+  {"run", cli_run, "run GUEST.elf [--mem MIB] [--seed N] [--max-insns N] [--stats]"
+   " [--disk IMAGE [--disk-write]] [--headless] [--screenshot FILE]"
+   " [--display WxH] [--keys KEYS]",
    "Runs a guest with no debugger: guest console on stdin/stdout,\n"
    "diagnostics on stderr.\n"
    "  --mem MIB       guest RAM in MiB (default 32, at most 2048)\n"
@@ -24,6 +26,26 @@ static const cli_command commands[] = {
    "  --max-insns N   stop after N instructions (K, M, G suffixes allowed)\n"
    "  --stats         print instructions, virtual time, host time, MIPS and\n"
    "                  the final state hash on stderr\n"
+   "  --disk IMAGE    attach a raw disk image (size a multiple of 512); the\n"
+   "                  guest's writes stay in memory, the file is not changed\n"
+   "  --disk-write    save the guest's writes to IMAGE at each disk_flush and\n"
+   "                  at the end (crash-safe: written anew, then renamed)\n"
+   "  --headless      never open a window for the display, even with $DISPLAY\n"
+   "  --screenshot FILE  save the display's last flushed frame as a PNG at the\n"
+   "                  end of the run, however it ended\n"
+   "  --display WxH   the framebuffer's size in pixels (default 640x480, each\n"
+   "                  16 to 4096)\n"
+   "  --keys KEYS     input events as if typed before the run began: a\n"
+   "                  character presses its key (A-Z with shift), <up> <down>\n"
+   "                  <left> <right> <enter> <esc> <space> <tab> <backspace>\n"
+   "                  <delete> <home> <end> <pageup> <pagedown> <insert> <lt>\n"
+   "                  <gt> <shift> <ctrl> <alt> <f1>..<f12> a named key,\n"
+   "                  <click:X,Y> a left click at a pixel, <move:X,Y> a mouse\n"
+   "                  move, <quit> closing the window\n"
+   "A window opens when the guest first calls fb_set, if $DISPLAY or\n"
+   "$WAYLAND_DISPLAY is set and not --headless; closing it sends the guest a\n"
+   "QUIT input event, and the run ends (status 0) if the guest does not shut\n"
+   "down within 1 s of virtual time.\n"
    "Exit status: the guest's shutdown code if 0-119; 120 guest code above\n"
    "119; 122 debug break; 123 guest fault; 124 instruction limit; 125\n"
    "usage or host error."},

@@ -49,8 +49,17 @@
   X(EVENT_ACK,     event_ack,     0x24, ARGS1(uint32_t, events), "a1 = events still pending") \
   X(EVENT_WAIT,    event_wait,    0x25, ARGS1(uint32_t, events), "a1 = pending events among those waited for") \
   /* 0x30-0x3f: the block device (devices/disk.c) */ \
+  X(DISK_INFO,     disk_info,     0x30, ARGS0(), "a1 = size in 512-byte sectors, a2 = PV_DISK_* flags") \
+  X(DISK_READ,     disk_read,     0x31, ARGS3(uint32_t, sector, void *, buf, uint32_t, count), "a1 = sectors read (count)") \
+  X(DISK_WRITE,    disk_write,    0x32, ARGS3(uint32_t, sector, const void *, buf, uint32_t, count), "a1 = sectors written (count)") \
+  X(DISK_FLUSH,    disk_flush,    0x33, ARGS0(), "none") \
   X(RNG_FILL,      rng_fill,      0x40, ARGS2(void *, buf, uint32_t, len), "a1 = bytes filled") \
-  /* 0x50-0x5f: the display, 0x60-0x6f: input (devices/display.c, input.c) */ \
+  /* 0x50-0x5f: the display (devices/display.c) */ \
+  X(FB_INFO,       fb_info,       0x50, ARGS0(), "a1 = width | height << 16, a2 = pixel format (PV_FB_XRGB8888)") \
+  X(FB_SET,        fb_set,        0x51, ARGS1(const void *, addr), "none") \
+  X(FB_FLUSH,      fb_flush,      0x52, ARGS4(uint32_t, x, uint32_t, y, uint32_t, w, uint32_t, h), "none") \
+  /* 0x60-0x6f: input (devices/input.c) */ \
+  X(INPUT_READ,    input_read,    0x60, ARGS2(void *, buf, uint32_t, max), "a1 = events copied, 0 when none wait") \
   X(DEBUG_LOG,     debug_log,     0x70, ARGS2(const char *, msg, uint32_t, len), "none") \
   X(DEBUG_BREAK,   debug_break,   0x71, ARGS0(), "none")
 
@@ -60,6 +69,12 @@
 #define PV_EV_DISK    (1u << 2) /* a disk request completed */
 #define PV_EV_INPUT   (1u << 3) /* keyboard, mouse or window events wait */
 #define PV_EV_ALL     (PV_EV_TIMER | PV_EV_CONSOLE | PV_EV_DISK | PV_EV_INPUT)
+
+/* The block device: sectors, the most one request moves, disk_info's flags. */
+#define PV_DISK_SECTOR    512u
+#define PV_DISK_MAX_COUNT 256u      /* sectors per disk_read or disk_write */
+#define PV_DISK_ATTACHED  (1u << 0) /* an image is attached */
+#define PV_DISK_PERSIST   (1u << 1) /* writes reach the image (--disk-write) */
 
 /* Why the kernel was entered: pv_vcpu.cause. */
 #define PV_CAUSE_ECALL            1 /* tval 0; pc at the ecall */
@@ -86,6 +101,60 @@ struct pv_vcpu {
   uint32_t reserved;  /* keeps the frame 160 bytes */
 };
 #define PV_VCPU_SIZE 160u
+
+/* The display's pixel format (fb_info's a2): each pixel is the 32-bit
+ * little-endian word 0x00RRGGBB (in memory: blue, green, red, unused);
+ * rows follow each other top to bottom, width * 4 bytes apart. */
+#define PV_FB_XRGB8888 1u
+#define PV_FB_BYTES_PER_PIXEL 4u
+
+/* One input event as input_read stores it: 16 bytes, each field
+ * little-endian. */
+struct pv_input_event {
+  uint16_t type; /* PV_INPUT_* */
+  uint16_t code; /* what, by type (below) */
+  int32_t x, y;  /* mouse events: the position in framebuffer pixels */
+  uint32_t mods; /* PV_MOD_* at the time of the event */
+};
+#define PV_INPUT_EVENT_SIZE 16u
+
+#define PV_INPUT_KEY_DOWN   1 /* code = the key, PV_KEY_* or ASCII */
+#define PV_INPUT_KEY_UP     2 /* code = the key */
+#define PV_INPUT_MOUSE_MOVE 3 /* code = buttons held: bit (PV_MOUSE_* - 1) */
+#define PV_INPUT_MOUSE_DOWN 4 /* code = the button, PV_MOUSE_* */
+#define PV_INPUT_MOUSE_UP   5 /* code = the button */
+#define PV_INPUT_QUIT       6 /* the window was closed: shut down now */
+
+#define PV_MOD_SHIFT  (1u << 0)
+#define PV_MOD_CTRL   (1u << 1)
+#define PV_MOD_ALT    (1u << 2)
+#define PV_MOD_REPEAT (1u << 8) /* this key-down is the keyboard's repeat */
+
+#define PV_MOUSE_LEFT   1
+#define PV_MOUSE_MIDDLE 2
+#define PV_MOUSE_RIGHT  3
+
+/* Key codes.  A printable key is its unshifted ASCII character, ' ' to
+ * '~' (the A key is 'a'; shift shows in mods); these keys keep their
+ * ASCII control code, and the rest are numbered from 0x100. */
+#define PV_KEY_BACKSPACE 0x08
+#define PV_KEY_TAB       0x09
+#define PV_KEY_ENTER     0x0d
+#define PV_KEY_ESCAPE    0x1b
+#define PV_KEY_DELETE    0x7f
+#define PV_KEY_UP        0x100
+#define PV_KEY_DOWN      0x101
+#define PV_KEY_LEFT      0x102
+#define PV_KEY_RIGHT     0x103
+#define PV_KEY_HOME      0x104
+#define PV_KEY_END       0x105
+#define PV_KEY_PAGE_UP   0x106
+#define PV_KEY_PAGE_DOWN 0x107
+#define PV_KEY_INSERT    0x108
+#define PV_KEY_F1        0x110 /* F1 to F12 are 0x110 to 0x11b */
+#define PV_KEY_SHIFT     0x120 /* either shift key */
+#define PV_KEY_CTRL      0x121 /* either control key */
+#define PV_KEY_ALT       0x122 /* either alt key */
 
 enum pv_call {
 #define PV_CALL_ENUM(NAME, name, num, args, result) PV_HC_##NAME = num,

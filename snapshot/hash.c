@@ -56,6 +56,34 @@ uint64_t machine_state_hash(const machine *m) {
   for (int i = 0; i < 4; i++) mix(&h, d->rng.s[i]);
   mix(&h, d->debug.break_requested);
   mix(&h, d->debug.log_calls);
+  mix(&h, d->disk.attached);
+  mix(&h, d->disk.persist);
+  mix(&h, d->disk.sectors);
+  /* the overlay in sector order: the same for the same written sectors,
+   * whatever order the guest wrote them in */
+  const dev_disk_overlay *ov = &m->disk_host.overlay;
+  mix(&h, ov->count);
+  for (uint32_t i = 0; i < ov->count; i++) {
+    mix(&h, ov->index[i].sector);
+    snap_hash_bytes(&h, dev_disk_overlay_at(ov, i), PV_DISK_SECTOR);
+  }
+  mix(&h, m->cfg.display_width);
+  mix(&h, m->cfg.display_height);
+  mix(&h, d->display.fb_set);
+  mix(&h, d->display.fb_addr);
+  mix(&h, d->display.flushes);
+  /* the input queue oldest first: where the ring starts does not matter */
+  const dev_input *q = &d->input;
+  mix(&h, q->count);
+  for (uint32_t i = 0; i < q->count; i++) {
+    const dev_input_event *e = &q->ev[(q->head + i) % DEV_INPUT_QUEUE];
+    mix(&h, e->type | (uint64_t)e->code << 16 | (uint64_t)(uint32_t)e->x << 32);
+    mix(&h, (uint32_t)e->y | (uint64_t)e->mods << 32);
+  }
+  mix(&h, q->delivered);
+  mix(&h, q->dropped);
+  mix(&h, q->quit);
+  mix(&h, q->quit_deadline_ns);
   mix(&h, m->cpu.ram_size);
   snap_hash_bytes(&h, m->ram, m->cpu.ram_size);
   h ^= h >> 29;

@@ -397,8 +397,15 @@ static long failing_read(void *ctx, uint8_t *buf, size_t len) {
   return DEV_ERROR;
 }
 
+static bool always_ready(void *ctx, bool wait) {
+  (void)ctx, (void)wait;
+  return true;
+}
+
 Test(pvabi, console_host_failure_is_eio) {
-  m.console_io = (dev_console_backend){NULL, failing_write, failing_read, NULL};
+  m.console_io = (dev_console_backend){.write = failing_write,
+                                       .read = failing_read,
+                                       .ready = always_ready};
   expect_status(call(PV_HC_CONSOLE_WRITE, BUF, 4, 0), PV_EIO);
   cr_expect_eq(m.dev.console.bytes_out, 0);
   expect_status(call(PV_HC_CONSOLE_READ, BUF, 4, 0), PV_EIO);

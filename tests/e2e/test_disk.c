@@ -1,0 +1,320 @@
+/* End to end: the block device through the real pvlab binary, with the
+ * diskdemo guest and the pvdisk image the build makes (GUESTS/diskdemo.img).
+ * Every run that may write works on a copy of the image in a temp dir. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor/cli.h"
+#include "spawn.h"
+
+static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
+
+#define RUN(input, ...) \
+  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
+
+static char dir[64];
+static char image[128]; /* dir/disk.img, a copy of diskdemo.img */
+
+static char *read_all(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *p = malloc((size_t)len + 1);
+  cr_assert(p);
+  cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+  p[len] = 0;
+  fclose(f);
+  *n = (size_t)len;
+  return p;
+}
+
+static void write_all(const char *path, const char *p, size_t n) {
+  FILE *f = fopen(path, "wb");
+  cr_assert(f, "cannot create %s", path);
+  cr_assert_eq(fwrite(p, 1, n, f), n);
+  cr_assert_eq(fclose(f), 0);
+}
+
+static const char *built_image(void) {
+  static char path[4096];
+  const char *guests = getenv("GUESTS");
+  cr_assert(guests, "GUESTS is not set: run the tests with 'meson test'");
+  snprintf(path, sizeof path, "%s/diskdemo.img", guests);
+  return path;
+}
+
+/* A text file of sample-guests/diskdemo/files, as it went into the image. */
+static char *source_file(const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/sample-guests/diskdemo/files/%s",
+           PVLAB_SOURCE_ROOT, name);
+  size_t n;
+  return read_all(path, &n);
+}
+
+static void setup(void) {
+  size_t n;
+  char *p = read_all(built_image(), &n);
+  snprintf(dir, sizeof dir, "/tmp/pvlab-e2e-disk-XXXXXX");
+  cr_assert(mkdtemp(dir));
+  snprintf(image, sizeof image, "%s/disk.img", dir);
+  write_all(image, p, n);
+  free(p);
+}
+
+static void teardown(void) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, ".."))) continue;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  rmdir(dir);
+}
+
+TestSuite(diskdemo, .init = setup, .fini = teardown);
+TestSuite(disk_cli, .init = setup, .fini = teardown);
+
+static void expect_err(const spawn_result *r, const char *needle) {
+  cr_expect(strstr(r->err, needle), "stderr lacks \"%s\":\n%s", needle, r->err);
+}
+
+static void expect_out(const spawn_result *r, const char *needle) {
+  cr_expect(strstr(r->out, needle), "stdout lacks \"%s\":\n%s", needle, r->out);
+}
+
+/* "pvlab: KEY  VALUE" from --stats, in a static buffer. */
+static const char *stat_value(const spawn_result *r, const char *key) {
+  static char value[128];
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
+  const char *p = strstr(r->err, pattern);
+  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
+  p += strlen(pattern);
+  while (*p == ' ') p++;
+  snprintf(value, sizeof value, "%.*s", (int)strcspn(p, "\n"), p);
+  return value;
+}
+
+static const char listing[] =
+  "disk: 4 sectors of 512 bytes, writes kept in memory\n"
+  "3 files:\n"
+  "  readme.txt     198 bytes  from sector 1\n"
+  "  poem.txt       176 bytes  from sector 2\n"
+  "  notes.txt       48 bytes  from sector 3\n"
+  "readme.txt:\n";
+
+Test(diskdemo, lists_the_directory_and_prints_the_readme) {
+  spawn_result r = RUN(NULL, "run", "--disk", built_image(), spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
+  char *readme = source_file("readme.txt");
+  char want[4096];
+  snprintf(want, sizeof want, "%s%s", listing, readme);
+  cr_expect_str_eq(r.out, want);
+  free(readme);
+  spawn_free(&r);
+}
+
+Test(diskdemo, cat_prints_another_file) {
+  spawn_result r = RUN("cat poem.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  char *poem = source_file("poem.txt");
+  char want[1024];
+  snprintf(want, sizeof want, "poem.txt:\n%s", poem);
+  cr_expect(strlen(r.out) > strlen(want) &&
+            strcmp(r.out + strlen(r.out) - strlen(want), want) == 0,
+            "stdout does not end with the poem:\n%s", r.out);
+  free(poem);
+  spawn_free(&r);
+}
+
+Test(diskdemo, without_a_disk_it_says_so) {
+  spawn_result r = RUN(NULL, "run", spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 1);
+  cr_expect_str_eq(r.out, "diskdemo: no disk attached; run it with --disk diskdemo.img\n");
+  spawn_free(&r);
+}
+
+static const char write_notes[] = "write notes.txt buy milk\ncat notes.txt\n";
+
+Test(diskdemo, writes_stay_in_memory_and_the_image_is_unchanged) {
+  size_t n0, n1;
+  char *before = read_all(image, &n0);
+  struct stat st0, st1;
+  cr_assert_eq(stat(image, &st0), 0);
+  spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+                       spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  /* the guest reads back what it wrote (from the overlay) */
+  expect_out(&r, "wrote 9 bytes to notes.txt\nnotes.txt:\nbuy milk\n");
+  /* header and notes, one sector each */
+  cr_expect_str_eq(stat_value(&r, "disk sectors written"), "2");
+  /* header, readme, notes */
+  cr_expect_str_eq(stat_value(&r, "disk sectors read"), "3");
+  cr_expect_null(strstr(r.err, "disk commits"), "a commit without --disk-write");
+  spawn_free(&r);
+  char *after = read_all(image, &n1);
+  cr_expect(n0 == n1 && memcmp(before, after, n0) == 0, "the image changed");
+  cr_assert_eq(stat(image, &st1), 0);
+  cr_expect_eq(st0.st_ino, st1.st_ino, "the image was replaced");
+  free(before);
+  free(after);
+  /* and a new run sees the old notes */
+  r = RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  char *notes = source_file("notes.txt");
+  char want[256];
+  snprintf(want, sizeof want, "notes.txt:\n%s", notes);
+  expect_out(&r, want);
+  free(notes);
+  spawn_free(&r);
+}
+
+static int files_in_dir(void) {
+  DIR *d = opendir(dir);
+  cr_assert(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  }
+  closedir(d);
+  return n;
+}
+
+Test(diskdemo, disk_write_saves_the_writes_and_keeps_the_rest) {
+  size_t n0, n1;
+  char *before = read_all(image, &n0);
+  spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+                       "--disk-write", spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  expect_out(&r, "writes saved to the image");
+  expect_out(&r, "notes.txt:\nbuy milk\n");
+  cr_expect_str_eq(stat_value(&r, "disk commits"), "1"); /* the flush */
+  spawn_free(&r);
+  char *after = read_all(image, &n1);
+  cr_expect_eq(n1, n0, "the image's size changed");
+  cr_expect(memcmp(before, after, n0) != 0, "the image did not change");
+  /* readme and poem (sectors 1 and 2) are untouched */
+  cr_expect(memcmp(before + 512, after + 512, 1024) == 0, "other files changed");
+  cr_expect(memcmp(after + 3 * 512, "buy milk\n", 9) == 0);
+  cr_expect_eq(files_in_dir(), 1, "a temporary file was left");
+  free(before);
+  free(after);
+  /* a later run, without --disk-write, reads the saved notes */
+  r = RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  expect_out(&r, "  notes.txt        9 bytes  from sector 3\n");
+  expect_out(&r, "notes.txt:\nbuy milk\n");
+  spawn_free(&r);
+}
+
+Test(diskdemo, same_run_twice_same_hash) {
+  char hash[2][64], insns[2][64], out[2][4096];
+  for (int i = 0; i < 2; i++) {
+    spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+                         spawn_guest("diskdemo"));
+    cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+    snprintf(hash[i], sizeof hash[i], "%s", stat_value(&r, "state hash"));
+    snprintf(insns[i], sizeof insns[i], "%s", stat_value(&r, "instructions"));
+    snprintf(out[i], sizeof out[i], "%s", r.out);
+    spawn_free(&r);
+  }
+  cr_expect_str_eq(hash[0], hash[1], "state hashes differ");
+  cr_expect_str_eq(insns[0], insns[1], "instruction counts differ");
+  cr_expect_str_eq(out[0], out[1]);
+  /* with --disk-write the guest sees a different flag: a different hash,
+   * but again the same one twice (the image is reset between the runs) */
+  char saved[2][64];
+  for (int i = 0; i < 2; i++) {
+    size_t n;
+    char *p = read_all(built_image(), &n);
+    write_all(image, p, n);
+    free(p);
+    spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+                         "--disk-write", spawn_guest("diskdemo"));
+    cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+    snprintf(saved[i], sizeof saved[i], "%s", stat_value(&r, "state hash"));
+    spawn_free(&r);
+  }
+  cr_expect_str_eq(saved[0], saved[1]);
+  cr_expect_str_neq(saved[0], hash[0]);
+}
+
+Test(diskdemo, waiting_for_a_disk_event_that_cannot_come_is_a_deadlock) {
+  spawn_result r = RUN("wait\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_DEADLOCK, "status %d: %s", r.status, r.err);
+  expect_err(&r, "pvlab: deadlock: the guest waits at main+");
+  expect_err(&r, "(mask 0x4)");
+  expect_err(&r, "disk requests complete within their hypercall");
+  cr_expect_null(strstr(r.out, "the wait returned"));
+  spawn_free(&r);
+}
+
+/* ------------------------------------------------------ refused images */
+
+Test(disk_cli, a_missing_image_is_refused) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/missing.img", dir);
+  spawn_result r = RUN(NULL, "run", "--disk", path, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "cannot open disk image '");
+  expect_err(&r, path);
+  expect_err(&r, "No such file or directory; check the path given to --disk");
+  cr_expect_eq(r.out_len, 0, "the guest ran: %s", r.out);
+  spawn_free(&r);
+}
+
+Test(disk_cli, a_truncated_image_is_refused) {
+  cr_assert_eq(truncate(image, 1000), 0);
+  spawn_result r = RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, image);
+  expect_err(&r, "is 1000 bytes, not a multiple of the 512-byte sector");
+  expect_err(&r, "truncate -s 1024");
+  cr_expect_eq(r.out_len, 0, "the guest ran: %s", r.out);
+  spawn_free(&r);
+  cr_assert_eq(truncate(image, 0), 0);
+  r = RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "is empty");
+  spawn_free(&r);
+}
+
+Test(disk_cli, a_read_only_image_is_refused_for_disk_write) {
+  cr_assert_eq(chmod(image, 0444), 0);
+  spawn_result r = RUN(NULL, "run", "--disk", image, "--disk-write",
+                       spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, image);
+  expect_err(&r, "is read-only");
+  spawn_free(&r);
+  r = RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "read-only is fine without --disk-write: %s", r.err);
+  spawn_free(&r);
+}
+
+Test(disk_cli, disk_write_needs_a_disk) {
+  spawn_result r = RUN(NULL, "run", "--disk-write", spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST);
+  expect_err(&r, "--disk-write");
+  expect_err(&r, "no --disk IMAGE was given");
+  spawn_free(&r);
+}
+
+Test(disk_cli, help_lists_the_options) {
+  spawn_result r = RUN(NULL, "help", "run");
+  cr_expect_eq(r.status, 0);
+  expect_out(&r, "--disk IMAGE");
+  expect_out(&r, "--disk-write");
+  spawn_free(&r);
+}
