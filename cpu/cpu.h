@@ -51,6 +51,9 @@ typedef enum cpu_exit {
   CPU_EXIT_EBREAK, /* pc is at an EBREAK */
   CPU_EXIT_FAULT,  /* see cpu.fault */
   CPU_EXIT_NOMEM,  /* the host could not allocate the decode cache */
+  CPU_EXIT_BREAKPOINT, /* pc is at a debugger breakpoint, not executed */
+  CPU_EXIT_WATCH,      /* pc is at an access to a watched range, not
+                          executed; see cpu.watch_hit */
 } cpu_exit;
 
 typedef enum cpu_fault_kind {
@@ -86,6 +89,7 @@ typedef enum cpu_op {
   CPU_OP_UNDECODED = CPU_OP_COUNT_ISA,
   CPU_OP_PAGE_END,  /* sentinel after a page's last word */
   CPU_OP_STOP,      /* temporary: stop here, the limit is reached */
+  CPU_OP_BREAKPOINT, /* a debugger breakpoint on this word */
   CPU_OP_COUNT
 } cpu_op;
 
@@ -122,6 +126,23 @@ typedef struct cpu_tlb_entry {
 } cpu_tlb_entry;
 #define CPU_TLB_SIZE 256u
 
+/* Debugger support (host side, never guest state).  Breakpoints are
+ * addresses as the running code sees them (physical in kernel mode,
+ * virtual in user mode); they are decoded into the instruction cache, so
+ * they cost nothing until hit.  Watchpoints are checked on every load and
+ * store while any exist, by a separate instance of the interpreter loop. */
+#define CPU_MAX_BREAKPOINTS 64
+#define CPU_MAX_WATCHPOINTS 16
+typedef struct cpu_watch {
+  uint32_t addr, len;
+  uint8_t on_read, on_write;
+} cpu_watch;
+typedef struct cpu_watch_hit {
+  uint32_t addr, size; /* the access that hit */
+  uint8_t is_write;
+  unsigned index;      /* which watchpoint */
+} cpu_watch_hit;
+
 typedef struct cpu {
   cpu_state s;
   cpu_fault fault; /* valid after CPU_EXIT_FAULT */
@@ -133,6 +154,12 @@ typedef struct cpu {
   uint8_t patch_op;            /* its real opcode */
   cpu_tlb_entry tlb[CPU_ACCESS_COUNT][CPU_TLB_SIZE]; /* user mode only */
   uint64_t tlb_misses;         /* statistics */
+  uint32_t bp[CPU_MAX_BREAKPOINTS]; /* set with cpu_set_breakpoints */
+  unsigned nbp;
+  cpu_watch watch[CPU_MAX_WATCHPOINTS];
+  unsigned nwatch;
+  bool watch_skip;             /* run without checking watchpoints */
+  cpu_watch_hit watch_hit;     /* valid after CPU_EXIT_WATCH */
 } cpu;
 
 /* Sets up a CPU over ram_size bytes of host memory at guest CPU_RAM_BASE.
@@ -168,6 +195,10 @@ bool cpu_translate(cpu *c, uint32_t va, cpu_access acc, uint32_t *off)
 bool cpu_translate_check(cpu *c, uint32_t va, cpu_access acc)
     __attribute__((warn_unused_result));
 void cpu_tlb_flush(cpu *c);
+
+/* Replaces the breakpoint set (at most CPU_MAX_BREAKPOINTS; extra ones are
+ * ignored) and drops decoded code so that it takes effect. */
+void cpu_set_breakpoints(cpu *c, const uint32_t *addrs, unsigned n);
 
 /* Decoding, encoding and disassembly of single words. */
 cpu_decoded cpu_decode(uint32_t word);

@@ -145,9 +145,24 @@ static bool ends_block(cpu_op op) {
   }
 }
 
-/* Decodes the block starting at word i of the page at RAM offset page_off. */
+static bool is_breakpoint(const cpu *c, uint32_t addr) {
+  for (unsigned k = 0; k < c->nbp; k++) {
+    if (c->bp[k] == addr) return true;
+  }
+  return false;
+}
+
+void cpu_set_breakpoints(cpu *c, const uint32_t *addrs, unsigned n) {
+  if (n > CPU_MAX_BREAKPOINTS) n = CPU_MAX_BREAKPOINTS;
+  memcpy(c->bp, addrs, n * sizeof *addrs);
+  c->nbp = n;
+  cpu_flush_code(c);
+}
+
+/* Decodes the block starting at word i of the page at RAM offset page_off,
+ * which the running code sees at address page_pc. */
 static void decode_block(const cpu *c, cpu_dpage *pg, unsigned i,
-                         uint32_t page_off) {
+                         uint32_t page_off, uint32_t page_pc) {
   unsigned j = i;
   unsigned after = 0; /* blen of the decoded block this one runs into */
   for (;;) {
@@ -168,6 +183,7 @@ static void decode_block(const cpu *c, cpu_dpage *pg, unsigned i,
       uint32_t t = j * 4 + d.imm; /* offset within the page, if it stays */
       if (t < CPU_PAGE_SIZE && (t & 3) == 0) in->target = (uint16_t)(t / 4);
     }
+    if (c->nbp && is_breakpoint(c, page_pc + j * 4)) in->op = CPU_OP_BREAKPOINT;
     j++;
     if (ends_block(d.op) || j == WORDS_PER_PAGE) break;
   }
@@ -328,14 +344,43 @@ static void user_scatter(cpu *c, uint32_t va, uint32_t size,
 #endif
 #define NEXT() do { ins++; DISPATCH(); } while (0)
 
+/* True when an access of size bytes at addr touches a watched range. */
+static bool watch_match(cpu *c, uint32_t addr, uint32_t size, bool is_write) {
+  for (unsigned k = 0; k < c->nwatch; k++) {
+    const cpu_watch *w = &c->watch[k];
+    if (!(is_write ? w->on_write : w->on_read)) continue;
+    if (addr - w->addr < w->len || w->addr - addr < size) {
+      c->watch_hit = (cpu_watch_hit){addr, size, is_write, k};
+      return true;
+    }
+  }
+  return false;
+}
+
 #define LOOP_NAME run_kernel
 #define LOOP_USER 0
+#define LOOP_WATCH 0
 #include "cpu/exec_loop.h"
 
 #define LOOP_NAME run_user
 #define LOOP_USER 1
+#define LOOP_WATCH 0
+#include "cpu/exec_loop.h"
+
+#define LOOP_NAME run_kernel_watched
+#define LOOP_USER 0
+#define LOOP_WATCH 1
+#include "cpu/exec_loop.h"
+
+#define LOOP_NAME run_user_watched
+#define LOOP_USER 1
+#define LOOP_WATCH 1
 #include "cpu/exec_loop.h"
 
 cpu_exit cpu_run(cpu *c, uint64_t limit) {
-  return c->s.mode == CPU_MODE_USER ? run_user(c, limit) : run_kernel(c, limit);
+  bool user = c->s.mode == CPU_MODE_USER;
+  if (c->nwatch && !c->watch_skip) {
+    return user ? run_user_watched(c, limit) : run_kernel_watched(c, limit);
+  }
+  return user ? run_user(c, limit) : run_kernel(c, limit);
 }

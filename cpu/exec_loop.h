@@ -1,9 +1,17 @@
-/* The interpreter loop, included twice by exec.c: once for kernel mode
- * (LOOP_USER 0: addresses are physical) and once for user mode (LOOP_USER 1:
- * every fetch, load and store goes through the Sv32 TLB).  Only the memory
+/* The interpreter loop, included four times by exec.c: for kernel mode
+ * (LOOP_USER 0: addresses are physical) and user mode (LOOP_USER 1: every
+ * fetch, load and store goes through the Sv32 TLB), each without and with
+ * watchpoint checks before every load and store (LOOP_WATCH).  Only the memory
  * access macros and the fetch differ; the instruction bodies come from
  * insns.h in both, so the two modes cannot disagree on semantics.
- * Expects LOOP_NAME and LOOP_USER to be defined; undefines them. */
+ * Expects LOOP_NAME, LOOP_USER and LOOP_WATCH; undefines them. */
+
+#if LOOP_WATCH
+#define WATCH_CHECK(addr, match, is_write) \
+  if (watch_match(c, addr, MEM_SIZE(match), is_write)) goto watch_exit;
+#else
+#define WATCH_CHECK(addr, match, is_write)
+#endif
 
 #if LOOP_USER
 #define LOAD(n) ld##n(mp_)
@@ -36,8 +44,10 @@
       }                                                                 \
     }                                                                   \
   } while (0);
-#define PRE_LOAD(match) USER_ACCESS(CPU_ACCESS_LOAD, match)
-#define PRE_STORE(match) USER_ACCESS(CPU_ACCESS_STORE, match)
+#define PRE_LOAD(match)                                                 \
+  WATCH_CHECK(RS1 + IMM, match, false) USER_ACCESS(CPU_ACCESS_LOAD, match)
+#define PRE_STORE(match)                                                \
+  WATCH_CHECK(RS1 + IMM, match, true) USER_ACCESS(CPU_ACCESS_STORE, match)
 /* A store split across two pages went to split_: scatter it, and leave the
  * block in case it landed on decoded code. */
 #define POST_STORE(match)                                               \
@@ -53,9 +63,11 @@
 #define LOAD(n) ld##n(ram + off_)
 #define STORE(n, v) st##n(ram + off_, v)
 #define PRE_LOAD(match)                                                 \
+  WATCH_CHECK(RS1 + IMM, match, false)                                  \
   off_ = RS1 + IMM - CPU_RAM_BASE;                                      \
   if (off_ > ram_size - MEM_SIZE(match)) goto load_fault;
 #define PRE_STORE(match)                                                \
+  WATCH_CHECK(RS1 + IMM, match, true)                                   \
   off_ = RS1 + IMM - CPU_RAM_BASE;                                      \
   if (off_ > ram_size - MEM_SIZE(match)) goto store_fault;
 #define POST_STORE(match) STORE_DROP_CODE(match)
@@ -87,6 +99,7 @@ static cpu_exit LOOP_NAME(cpu *c, uint64_t limit) {
     [CPU_OP_UNDECODED] = &&L_UNDECODED,
     [CPU_OP_PAGE_END] = &&L_PAGE_END,
     [CPU_OP_STOP] = &&L_STOP,
+    [CPU_OP_BREAKPOINT] = &&L_BREAKPOINT,
   };
 #endif
 
@@ -121,7 +134,7 @@ enter: /* pc is the next instruction; icount is exact */
 
 block: /* ins starts a block (or is the page-end sentinel) */
   if (ins->op == CPU_OP_UNDECODED) {
-    decode_block(c, pg, (unsigned)(ins - pg->insn), page_off);
+    decode_block(c, pg, (unsigned)(ins - pg->insn), page_off, page_pc);
   }
   icount += ins->blen;
   if (icount > limit) {
@@ -159,6 +172,10 @@ dispatch:
     pc = PC;
     goto out;
   }
+  CASE(BREAKPOINT) {
+    why = CPU_EXIT_BREAKPOINT;
+    goto exit_here;
+  }
 #if !CPU_THREADED
   default: goto illegal;
   }
@@ -195,6 +212,11 @@ illegal:
   pc = PC;
   c->fault = (cpu_fault){CPU_FAULT_ILLEGAL, pc, INSN_WORD(pc), 0, false};
   goto fault_out;
+#if LOOP_WATCH
+watch_exit:
+  why = CPU_EXIT_WATCH;
+  goto exit_here;
+#endif
 exit_here:
   icount -= ins->blen;
   pc = PC;
@@ -215,5 +237,7 @@ out:
 #undef PRE_STORE
 #undef POST_STORE
 #undef USER_ACCESS
+#undef WATCH_CHECK
 #undef LOOP_NAME
 #undef LOOP_USER
+#undef LOOP_WATCH

@@ -83,4 +83,10 @@ void machine_trap(machine *m, uint32_t cause, uint32_t tval) {
   s->pc = m->dev.vcpu.entry;
   s->mode = CPU_MODE_KERNEL;
   if (cause < PV_CAUSE_COUNT) m->stats.traps[cause]++;
+  machine_debug *dbg = &m->dbg;
+  if (dbg->trace) {
+    dbg->trace(dbg->trace_ctx, &(machine_event){MACHINE_EV_TRAP, NULL, cause,
+                                                tval, frame_get(m, FRAME_PC)});
+  }
+  if (cause < 32 && (dbg->catch_traps & (1u << cause))) dbg->trap_caught = true;
 }

@@ -96,11 +96,19 @@ static cpu_exit run_slice(machine *m, uint64_t limit) {
     if (due < limit) limit = due;
   }
   limit = machine_input_slice(m, limit); /* polls host input */
+  if (m->dbg.interrupt && limit - m->cpu.s.icount > MACHINE_DEBUG_SLICE) {
+    limit = m->cpu.s.icount + MACHINE_DEBUG_SLICE;
+  }
   bool user = m->cpu.s.mode == CPU_MODE_USER;
   uint64_t before = m->cpu.s.icount;
   cpu_exit e = cpu_run(&m->cpu, limit);
   if (user) m->stats.user_insns += m->cpu.s.icount - before;
   return e;
+}
+
+static bool caught_hcall(const machine *m) {
+  const pvabi_call *call = pvabi_lookup(m->cpu.s.x[17]);
+  return call && m->dbg.catch_hcall[call - pvabi_calls];
 }
 
 /* Carries out a hypercall; returns a stop, or MACHINE_STOP_NONE to go on. */
@@ -109,6 +117,11 @@ static machine_stop hypercall(machine *m) {
     machine_trap(m, PV_CAUSE_ILLEGAL, PV_HCALL_WORD);
     return MACHINE_STOP_NONE;
   }
+  machine_debug *dbg = &m->dbg;
+  if (!dbg->catch_skip && (dbg->catch_hcall_any || caught_hcall(m))) {
+    return MACHINE_STOP_CATCH_HCALL;
+  }
+  dbg->catch_skip = false;
   pvabi_dispatch(m);
   if (m->dev.power.off) return MACHINE_STOP_SHUTDOWN;
   if (m->deadlock_events) return MACHINE_STOP_DEADLOCK;
@@ -133,6 +146,13 @@ machine_stop machine_run(machine *m, uint64_t limit) {
       if (due) machine_trap(m, PV_CAUSE_EVENT, due);
     }
     if (machine_input_overdue(m)) return m->stop = MACHINE_STOP_CLOSED;
+    if (m->dbg.trap_caught) {
+      m->dbg.trap_caught = false;
+      return m->stop = MACHINE_STOP_CATCH_TRAP;
+    }
+    if (m->dbg.interrupt && *m->dbg.interrupt) {
+      return m->stop = MACHINE_STOP_INTERRUPT;
+    }
     if (s->icount >= limit) return m->stop = MACHINE_STOP_LIMIT;
     machine_stop stop = MACHINE_STOP_NONE;
     uint32_t tval;
@@ -140,6 +160,8 @@ machine_stop machine_run(machine *m, uint64_t limit) {
     case CPU_EXIT_LIMIT: break; /* the limit, or a timer deadline */
     case CPU_EXIT_HCALL: stop = hypercall(m); break;
     case CPU_EXIT_EBREAK: stop = MACHINE_STOP_EBREAK; break;
+    case CPU_EXIT_BREAKPOINT: stop = MACHINE_STOP_BREAKPOINT; break;
+    case CPU_EXIT_WATCH: stop = MACHINE_STOP_WATCH; break;
     case CPU_EXIT_ECALL:
       if (s->mode == CPU_MODE_USER) {
         machine_trap(m, PV_CAUSE_ECALL, 0);
@@ -161,6 +183,10 @@ machine_stop machine_run(machine *m, uint64_t limit) {
       pvl_fail(&m->host_error, "out of host memory for decoded guest code");
       stop = MACHINE_STOP_HOST_ERROR;
       break;
+    }
+    if (stop == MACHINE_STOP_NONE && m->dbg.trap_caught) {
+      m->dbg.trap_caught = false;
+      stop = MACHINE_STOP_CATCH_TRAP;
     }
     if (stop != MACHINE_STOP_NONE) return m->stop = stop;
   }

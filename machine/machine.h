@@ -7,6 +7,7 @@
 #ifndef PVLAB_MACHINE_H
 #define PVLAB_MACHINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,11 @@ typedef struct machine_config {
                                              pixels; 0 for the default */
 } machine_config;
 
+#define MACHINE_MAX_CALLS 64 /* at least the rows of PV_CALLS */
+/* With a debugger's interrupt flag, the run loop looks at it at least this
+ * often (in instructions). */
+#define MACHINE_DEBUG_SLICE 1000000u
+
 typedef enum machine_stop {
   MACHINE_STOP_NONE,       /* still running (only seen before a run) */
   MACHINE_STOP_SHUTDOWN,   /* the guest called shutdown: dev.power.exit_code */
@@ -40,15 +46,53 @@ typedef enum machine_stop {
   MACHINE_STOP_LIMIT,      /* the instruction count reached the limit */
   MACHINE_STOP_EBREAK,     /* an EBREAK instruction (pc at it) */
   MACHINE_STOP_BREAK,      /* the debug_break hypercall (pc after it) */
+  MACHINE_STOP_BREAKPOINT, /* a debugger breakpoint (pc at it, not run) */
+  MACHINE_STOP_WATCH,      /* a watched access (pc at it, not run):
+                              cpu.watch_hit */
   MACHINE_STOP_HOST_ERROR, /* the host failed: host_error */
   MACHINE_STOP_DEADLOCK,   /* event_wait for events that can never come:
                               deadlock_events; pc at the HCALL */
   MACHINE_STOP_CLOSED,     /* the display window was closed (a QUIT input
                               event) and the guest did not shut down within
                               MACHINE_QUIT_GRACE_NS */
+  MACHINE_STOP_INTERRUPT,  /* *dbg.interrupt was set (Ctrl-C) */
+  MACHINE_STOP_CATCH_HCALL, /* a caught hypercall: pc at it, not carried
+                               out yet (dbg.catch_skip carries it out) */
+  MACHINE_STOP_CATCH_TRAP, /* a caught trap: the kernel is at its entry */
 } machine_stop;
 
-#define MACHINE_MAX_CALLS 64 /* at least the rows of PV_CALLS */
+/* One hypercall as the debugger's log keeps it. */
+typedef struct machine_hcall_rec {
+  uint64_t icount;
+  uint32_t pc, number, args[6];
+  int32_t status;   /* or PVABI_NO_RESULT / PVABI_STOPPED */
+  uint32_t out[2];  /* a1, a2 */
+} machine_hcall_rec;
+#define MACHINE_HCALL_LOG 64
+
+/* Something a tracer wants to hear about. */
+typedef enum machine_event_kind { MACHINE_EV_HCALL, MACHINE_EV_TRAP } machine_event_kind;
+typedef struct machine_event {
+  machine_event_kind kind;
+  const machine_hcall_rec *hcall; /* MACHINE_EV_HCALL: after it completed */
+  uint32_t cause, tval, pc;       /* MACHINE_EV_TRAP: pc is the user pc */
+} machine_event;
+
+/* What a debugger asks of the run loop (host side, never guest state). */
+typedef struct machine_debug {
+  volatile sig_atomic_t *interrupt; /* nonzero: the run stops soon (the
+                                       debugger clears it) */
+  bool catch_hcall_any;
+  uint8_t catch_hcall[MACHINE_MAX_CALLS]; /* by index in pvabi_calls */
+  uint32_t catch_traps;      /* bit n: stop after a trap with cause n */
+  bool catch_skip;           /* carry out the caught hypercall at pc */
+  bool trap_caught;          /* set by machine_trap for catch_traps */
+  void (*trace)(void *ctx, const machine_event *ev);
+  void *trace_ctx;
+  machine_hcall_rec hlog[MACHINE_HCALL_LOG]; /* a ring */
+  uint64_t hlog_count;       /* hypercalls logged so far */
+} machine_debug;
+
 
 typedef struct machine_stats {
   uint64_t hcalls, hcalls_unknown;
@@ -74,6 +118,7 @@ typedef struct machine {
   pvl_error host_error;
   uint32_t deadlock_events; /* after MACHINE_STOP_DEADLOCK */
   machine_stats stats;
+  machine_debug dbg;
 } machine;
 
 /* Allocates RAM (zeroed) and resets devices; the console backend starts

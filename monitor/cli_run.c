@@ -110,6 +110,11 @@ static int outcome(const machine *m, uint64_t max_insns) {
             " instructions executed, stopped at %s; raise --max-insns if "
             "the guest needs more\n", max_insns, where);
     return CLI_EXIT_LIMIT;
+  case MACHINE_STOP_BREAKPOINT: /* only a debugger sets these */
+  case MACHINE_STOP_WATCH:
+  case MACHINE_STOP_INTERRUPT:
+  case MACHINE_STOP_CATCH_HCALL:
+  case MACHINE_STOP_CATCH_TRAP:
   case MACHINE_STOP_EBREAK:
   case MACHINE_STOP_BREAK:
     machine_format_addr(m, m->cpu.s.pc, where, sizeof where);

@@ -43,7 +43,16 @@ void pvabi_dispatch(machine *m) {
   uint32_t a[6] = {x[10], x[11], x[12], x[13], x[14], x[15]};
   uint32_t out[2] = {0, 0};
   const pvabi_call *call = pvabi_lookup(x[17]);
+  uint32_t pc = m->cpu.s.pc;
   int32_t status = call ? call->fn(m, a, out) : PV_ENOSYS;
+  machine_debug *dbg = &m->dbg;
+  machine_hcall_rec *rec = &dbg->hlog[dbg->hlog_count++ % MACHINE_HCALL_LOG];
+  *rec = (machine_hcall_rec){m->cpu.s.icount, pc, x[17],
+                             {a[0], a[1], a[2], a[3], a[4], a[5]}, status,
+                             {out[0], out[1]}};
+  if (dbg->trace) {
+    dbg->trace(dbg->trace_ctx, &(machine_event){MACHINE_EV_HCALL, rec, 0, 0, 0});
+  }
   m->stats.hcalls++;
   if (call) m->stats.hcalls_by_call[call - pvabi_calls]++;
   else m->stats.hcalls_unknown++;
