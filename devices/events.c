@@ -63,5 +63,6 @@ int32_t hc_event_wait(machine *m, const uint32_t a[6], uint32_t out[2]) {
     return PVABI_STOPPED;
   }
   out[0] = ev->pending & want;
+  m->stats.events_delivered++;
   return PV_OK;
 }

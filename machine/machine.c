@@ -143,7 +143,10 @@ machine_stop machine_run(machine *m, uint64_t limit) {
     if (s->mode == CPU_MODE_USER) {
       machine_events_poll(m, false);
       uint32_t due = m->dev.events.pending & m->dev.events.mask;
-      if (due) machine_trap(m, PV_CAUSE_EVENT, due);
+      if (due) {
+        m->stats.events_delivered++;
+        machine_trap(m, PV_CAUSE_EVENT, due);
+      }
     }
     if (machine_input_overdue(m)) return m->stop = MACHINE_STOP_CLOSED;
     if (m->dbg.trap_caught) {

@@ -99,6 +99,7 @@ typedef struct machine_stats {
   uint64_t hcalls_by_call[MACHINE_MAX_CALLS]; /* indexed like pvabi_calls */
   uint64_t traps[PV_CAUSE_COUNT];             /* by PV_CAUSE_* */
   uint64_t user_insns; /* the rest of the instruction count is kernel's */
+  uint64_t events_delivered; /* event traps and event_wait wake-ups */
   uint64_t disk_sectors_read, disk_sectors_written, disk_commits;
 } machine_stats;
 

@@ -63,6 +63,8 @@ static void print_stats(const machine *m, double seconds) {
       fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", cause_names[i], st->traps[i]);
     }
   }
+  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "events delivered",
+          st->events_delivered);
   fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "TLB misses", m->cpu.tlb_misses);
   fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "frames flushed",
           m->dev.display.flushes);

@@ -77,6 +77,7 @@ Test(minikernel, two_processes_preempted_in_their_own_address_spaces) {
   cr_expect_gt(preemptions, 2);
   cr_expect_eq(stat_num(&r, "  ecall"), calls);
   cr_expect_eq(stat_num(&r, "  event"), preemptions);
+  cr_expect_eq(stat_num(&r, "events delivered"), preemptions);
   /* every trap but the last exit ends in user_return, plus the first start */
   cr_expect_eq(stat_num(&r, "  user_return"), calls + preemptions);
   cr_expect_gt(stat_num(&r, "  user mode"), 100000);
@@ -107,6 +108,7 @@ Test(events, sleeping_skips_virtual_time_at_no_cost) {
   cr_expect_str_eq(stat_text(&r, "  idle (skipped)", idle, sizeof idle),
                    "0.999999986 s");
   cr_expect_lt(stat_num(&r, "instructions"), 100000);
+  cr_expect_eq(stat_num(&r, "events delivered"), 1);
   spawn_free(&r);
 }
 
