@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(meson ninja-build gcc pkg-config python3 libcriterion-dev zlib1g-dev libsdl2-dev
-          gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
+          libedit-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
 
 install_missing() {
   local missing=()

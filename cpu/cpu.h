@@ -195,6 +195,10 @@ bool cpu_translate(cpu *c, uint32_t va, cpu_access acc, uint32_t *off)
 bool cpu_translate_check(cpu *c, uint32_t va, cpu_access acc)
     __attribute__((warn_unused_result));
 void cpu_tlb_flush(cpu *c);
+/* What cpu_translate would answer, for a debugger: reads the tables but
+ * changes nothing at all (no A/D bits, no TLB entry, no fault). */
+bool cpu_peek_translate(const cpu *c, uint32_t va, cpu_access acc,
+                        uint32_t *off) __attribute__((warn_unused_result));
 
 /* Replaces the breakpoint set (at most CPU_MAX_BREAKPOINTS; extra ones are
  * ignored) and drops decoded code so that it takes effect. */

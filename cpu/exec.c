@@ -154,7 +154,7 @@ static bool is_breakpoint(const cpu *c, uint32_t addr) {
 
 void cpu_set_breakpoints(cpu *c, const uint32_t *addrs, unsigned n) {
   if (n > CPU_MAX_BREAKPOINTS) n = CPU_MAX_BREAKPOINTS;
-  memcpy(c->bp, addrs, n * sizeof *addrs);
+  if (n) memcpy(c->bp, addrs, n * sizeof *addrs); /* addrs may be NULL */
   c->nbp = n;
   cpu_flush_code(c);
 }

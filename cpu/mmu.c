@@ -114,3 +114,11 @@ bool cpu_translate_check(cpu *c, uint32_t va, cpu_access acc) {
   c->fault = (cpu_fault){page_fault[acc], va, 0, 0, false};
   return false;
 }
+
+bool cpu_peek_translate(const cpu *c, uint32_t va, cpu_access acc,
+                        uint32_t *off) {
+  uint32_t pa, pte_off, pte;
+  if (!walk(c, va, acc, &pa, &pte_off, &pte)) return false;
+  *off = pa - CPU_RAM_BASE;
+  return true;
+}

@@ -59,6 +59,8 @@ int32_t hc_event_wait(machine *m, const uint32_t a[6], uint32_t out[2]) {
     machine_events_poll(m, true);
   }
   if (!(ev->pending & want)) {
+    /* a debugger's Ctrl-C ended the wait: the call runs again on resume */
+    if (m->dbg.interrupt && *m->dbg.interrupt) return PVABI_STOPPED;
     m->deadlock_events = want;
     return PVABI_STOPPED;
   }

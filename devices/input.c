@@ -1,8 +1,8 @@
 /* The input device: keyboard, mouse and window events in a FIFO that the
  * guest drains with input_read.  The queue is guest-visible state (fixed
  * size, plain data, in the state hash); the host's input reaches it only
- * through machine_input_poll, which the run loop calls between slices and
- * the event calls call when the guest looks.
+ * through machine_input_poll: the run loop calls it between slices, and
+ * the event and input hypercalls whenever the guest looks.
  *
  * The queue's rules, chosen so that a slow guest loses as little as it
  * can: a mouse move right behind a queued move with the same buttons and
@@ -98,9 +98,13 @@ void machine_input_idle(machine *m, uint32_t want) {
   for (;;) {
     machine_events_poll(m, false); /* polls the input too */
     if (m->dev.events.pending & want) return;
-    /* a terminal's console is polled every 10 ms meanwhile */
+    /* a debugger's Ctrl-C ends the wait (event_wait then stops) */
+    bool debugged = m->dbg.interrupt != NULL;
+    if (debugged && *m->dbg.interrupt) return;
+    /* a terminal's console is polled every 10 ms meanwhile, the
+     * debugger's flag every 100 ms */
     uint64_t now = now_ns(m), then = now;
-    bool more = b->wait(b->ctx, &then, until, console ? 10 : 0);
+    bool more = b->wait(b->ctx, &then, until, console ? 10 : debugged ? 100 : 0);
     if (then > now) t->idle_ns += then - now;
     if (!more) return;
   }

@@ -12,10 +12,12 @@
 #define ET_EXEC 2
 #define PT_LOAD 1
 #define SHT_SYMTAB 2
+#define SHF_ALLOC 0x2u
 #define STT_OBJECT 1
 #define STT_FUNC 2
 #define STT_SECTION 3
 #define STT_FILE 4
+#define STT_TLS 6
 #define EF_RISCV_RVC 0x1u
 #define EF_RISCV_FLOAT_ABI 0x6u
 #define EF_RISCV_RVE 0x8u
@@ -146,7 +148,8 @@ static bool read_segments(elf_image *img, pvl_error *err) {
 
 static bool keep_symbol(const char *name, uint8_t type, uint16_t shndx) {
   if (!name[0] || shndx == 0 || shndx >= 0xff00u) return false;
-  if (type == STT_SECTION || type == STT_FILE) return false;
+  /* a TLS symbol's value is an offset in a thread's block, not an address */
+  if (type == STT_SECTION || type == STT_FILE || type == STT_TLS) return false;
   /* assembler-internal labels: mapping symbols and .L locals */
   return name[0] != '$' && strncmp(name, ".L", 2) != 0;
 }
@@ -289,6 +292,33 @@ bool elf_load(const elf_image *img, uint8_t *ram, uint32_t ram_base,
     memset(dst + s->filesz, 0, s->memsz - s->filesz);
   }
   return true;
+}
+
+bool elf_section_at(const elf_image *img, uint32_t addr, char *name,
+                    size_t size) {
+  const uint8_t *d = img->data;
+  if (!d || img->size < EHDR_SIZE) return false;
+  uint32_t shoff = rd32(d + 32);
+  uint16_t shentsize = rd16(d + 46), shnum = rd16(d + 48), shstrndx = rd16(d + 50);
+  if (shoff == 0 || shentsize < SHDR_SIZE || shstrndx >= shnum ||
+      !in_file(img, shoff, (uint64_t)shentsize * shnum)) {
+    return false;
+  }
+  const uint8_t *strsh = d + shoff + (size_t)shstrndx * shentsize;
+  uint32_t stroff = rd32(strsh + 16), strsize = rd32(strsh + 20);
+  if (!in_file(img, stroff, strsize)) return false;
+  for (unsigned i = 0; i < shnum; i++) {
+    const uint8_t *sh = d + shoff + (size_t)i * shentsize;
+    uint32_t sh_name = rd32(sh), start = rd32(sh + 12), len = rd32(sh + 20);
+    if (!(rd32(sh + 8) & SHF_ALLOC) || addr - start >= len) continue;
+    /* the name must end inside the string table */
+    if (sh_name >= strsize || !memchr(d + stroff + sh_name, 0, strsize - sh_name)) {
+      return false;
+    }
+    snprintf(name, size, "%s", (const char *)d + stroff + sh_name);
+    return true;
+  }
+  return false;
 }
 
 void elf_free(elf_image *img) {

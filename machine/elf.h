@@ -47,6 +47,10 @@ bool elf_parse(elf_image *img, const uint8_t *data, size_t size,
 bool elf_load(const elf_image *img, uint8_t *ram, uint32_t ram_base,
               uint32_t ram_size, bool clear_ram, pvl_error *err)
     __attribute__((warn_unused_result));
+/* The name of the allocated section holding addr (".text", ".bss" ...),
+ * for the monitor's "info symbol"; false when none does. */
+bool elf_section_at(const elf_image *img, uint32_t addr, char *name,
+                    size_t size);
 void elf_free(elf_image *img);
 
 #endif

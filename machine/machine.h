@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 #include "devices/devices.h"
@@ -179,6 +180,14 @@ void machine_format_addr(const machine *m, uint32_t addr, char *buf,
                          size_t size);
 /* The disassembler's symbolizer over the loaded guest's symbols. */
 bool machine_symbolize(void *m, uint32_t addr, char *buf, size_t size);
+
+/* The run's statistics, one "PREFIX what  value" line each (machine/
+ * report.c): instructions by mode, virtual time, hypercalls and traps by
+ * kind, TLB misses, display, input and disk counts and the state hash.
+ * host_seconds < 0 leaves out the host time and the guest MIPS, which
+ * differ from run to run. */
+void machine_print_stats(const machine *m, FILE *out, const char *prefix,
+                         double host_seconds);
 
 /* A 64-bit hash of all guest-visible state, the same on every host. */
 uint64_t machine_state_hash(const machine *m);

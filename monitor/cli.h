@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "machine/machine.h"
+#include "monitor/mon.h"
 
 /* Exit statuses of `pvlab run`.  A guest's own shutdown code 0..119 is
  * passed through unchanged; everything pvlab itself reports is above. */
@@ -20,6 +21,8 @@ enum {
   CLI_EXIT_HOST = 125,        /* usage error or host-side failure */
 };
 
+enum { CLI_MAX_SCRIPTS = 16 };
+
 /* Options shared by commands that start a machine. */
 typedef struct cli_machine_opts {
   machine_config cfg;
@@ -31,6 +34,11 @@ typedef struct cli_machine_opts {
   const char *keys;       /* --keys KEYS: scripted input, dev_input_script */
   const char *disk;   /* --disk IMAGE, or NULL */
   bool disk_write;    /* --disk-write: commit the guest's writes to it */
+  /* pvlab debug only (other commands refuse them) */
+  const char *scripts[CLI_MAX_SCRIPTS]; /* -x FILE, in order */
+  unsigned nscripts;
+  const char *console_input; /* --console-input FILE: the guest's input */
+  bool keep_going;           /* --keep-going: stop-on-error off */
 } cli_machine_opts;
 
 /* Parses argv into opts; prints a clear message and returns false on a bad
@@ -42,6 +50,14 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
 bool cli_parse_u64(const char *text, uint64_t *out);
 
 int cli_run(int argc, char **argv);
+int cli_debug(int argc, char **argv);
+
+/* The monitor on a terminal (monitor/repl.c, the one file that uses
+ * libedit): the "(pvlab) " prompt with line editing, history in a file,
+ * Tab completion of commands and symbols, and Ctrl-C; it runs commands
+ * until quit or Ctrl-D.  False when the line editor cannot start (the
+ * caller reads stdin plainly instead). */
+bool cli_repl(mon *s);
 
 /* The display and input of a command-line run (monitor/cli_display.c). */
 typedef struct mon_sdl mon_sdl;
@@ -59,6 +75,16 @@ bool cli_display_start(cli_display *d, machine *m, const cli_machine_opts *opts,
 /* Saves --screenshot, closes the window and frees d; returns false after
  * printing why the screenshot could not be saved. */
 bool cli_display_finish(cli_display *d, const cli_machine_opts *opts);
+
+/* The machine of a command-line run, shared by run and debug: m made from
+ * opts with the guest loaded, --disk attached, the console on console's
+ * file descriptors, guest log lines on stderr, and its display (d).
+ * Prints a message and returns false (m freed) on failure. */
+bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
+                       dev_console_fd *console, const char *cmd);
+/* The end of the run: commits --disk-write and finishes the display (the
+ * caller still frees m); false after printing what failed. */
+bool cli_machine_finish(machine *m, cli_display *d, const cli_machine_opts *opts);
 
 /* An SDL2 window showing a frame, and the input from it (the one file that
  * uses SDL: monitor/display_sdl.c).  It opens when the guest first names

@@ -84,6 +84,7 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
                             const char *cmd) {
   memset(opts, 0, sizeof *opts);
   opts->cfg.mem_mib = MACHINE_DEFAULT_MEM_MIB;
+  bool debug = strcmp(cmd, "debug") == 0; /* -x and friends */
   for (int i = 0; i < argc; i++) {
     const char *value;
     uint64_t n;
@@ -124,6 +125,25 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
         return false;
       }
       opts->keys = value;
+    } else if (debug && opt_value(argc, argv, &i, "-x", &value)) {
+      if (!value || !*value) {
+        fprintf(stderr, "pvlab %s: -x needs a script file\n", cmd);
+        return false;
+      }
+      if (opts->nscripts == CLI_MAX_SCRIPTS) {
+        fprintf(stderr, "pvlab %s: at most %d -x scripts (a script can "
+                "'source' others)\n", cmd, CLI_MAX_SCRIPTS);
+        return false;
+      }
+      opts->scripts[opts->nscripts++] = value;
+    } else if (debug && opt_value(argc, argv, &i, "--console-input", &value)) {
+      if (!value || !*value) {
+        fprintf(stderr, "pvlab %s: --console-input needs a file\n", cmd);
+        return false;
+      }
+      opts->console_input = value;
+    } else if (debug && strcmp(argv[i], "--keep-going") == 0) {
+      opts->keep_going = true;
     } else if (argv[i][0] == '-' && argv[i][1] != 0) {
       fprintf(stderr, "pvlab %s: unknown option '%s'; see 'pvlab help %s'\n",
               cmd, argv[i], cmd);

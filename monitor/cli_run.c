@@ -20,73 +20,6 @@ static void log_to_stderr(void *ctx, const char *text) {
   fprintf(stderr, "pvlab: guest log: %s\n", text);
 }
 
-static const char *const cause_names[PV_CAUSE_COUNT] = {
-  [PV_CAUSE_ECALL] = "ecall", [PV_CAUSE_ILLEGAL] = "illegal",
-  [PV_CAUSE_PAGE_LOAD] = "load page fault",
-  [PV_CAUSE_PAGE_STORE] = "store page fault",
-  [PV_CAUSE_PAGE_FETCH] = "fetch page fault",
-  [PV_CAUSE_MISALIGNED_FETCH] = "misaligned fetch",
-  [PV_CAUSE_EVENT] = "event",
-};
-
-static void print_seconds(const char *what, uint64_t ns) {
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 ".%09" PRIu64 " s\n", what,
-          ns / 1000000000u, ns % 1000000000u);
-}
-
-static void print_stats(const machine *m, double seconds) {
-  const machine_stats *st = &m->stats;
-  uint64_t insns = m->cpu.s.icount;
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "instructions", insns);
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "  kernel mode", insns - st->user_insns);
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "  user mode", st->user_insns);
-  print_seconds("virtual time", dev_timer_now(&m->dev.timer, insns));
-  print_seconds("  idle (skipped)", m->dev.timer.idle_ns);
-  fprintf(stderr, "pvlab: %-20s %.6f\n", "host seconds", seconds);
-  fprintf(stderr, "pvlab: %-20s %.1f\n", "guest MIPS",
-          seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "hypercalls", st->hcalls);
-  for (unsigned i = 0; i < pvabi_ncalls && i < MACHINE_MAX_CALLS; i++) {
-    if (st->hcalls_by_call[i]) {
-      fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", pvabi_calls[i].name,
-              st->hcalls_by_call[i]);
-    }
-  }
-  if (st->hcalls_unknown) {
-    fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", "(unknown)", st->hcalls_unknown);
-  }
-  uint64_t traps = 0;
-  for (unsigned i = 0; i < PV_CAUSE_COUNT; i++) traps += st->traps[i];
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "traps", traps);
-  for (unsigned i = 0; i < PV_CAUSE_COUNT; i++) {
-    if (st->traps[i]) {
-      fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", cause_names[i], st->traps[i]);
-    }
-  }
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "events delivered",
-          st->events_delivered);
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "TLB misses", m->cpu.tlb_misses);
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "frames flushed",
-          m->dev.display.flushes);
-  fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "input events",
-          m->dev.input.delivered);
-  if (m->dev.input.dropped) {
-    fprintf(stderr, "pvlab:   %-18s %" PRIu64 "\n", "dropped (queue full)",
-            m->dev.input.dropped);
-  }
-  if (m->dev.disk.attached) {
-    fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "disk sectors read",
-            st->disk_sectors_read);
-    fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "disk sectors written",
-            st->disk_sectors_written);
-  }
-  if (m->dev.disk.persist) {
-    fprintf(stderr, "pvlab: %-20s %" PRIu64 "\n", "disk commits", st->disk_commits);
-  }
-  fprintf(stderr, "pvlab: %-20s %016" PRIx64 "\n", "state hash",
-          machine_state_hash(m));
-}
-
 /* Turns the way the machine stopped into a message and an exit status. */
 static int outcome(const machine *m, uint64_t max_insns) {
   char text[1024], where[200];
@@ -160,6 +93,38 @@ static int outcome(const machine *m, uint64_t max_insns) {
   return CLI_EXIT_HOST;
 }
 
+bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
+                       dev_console_fd *console, const char *cmd) {
+  pvl_error err;
+  if (!machine_init(m, &opts->cfg, &err) ||
+      !machine_load_elf(m, opts->guest, &err) ||
+      (opts->disk &&
+       !machine_disk_attach(m, opts->disk, opts->disk_write, &err))) {
+    fprintf(stderr, "pvlab: %s\n", err.msg);
+    machine_free(m);
+    return false;
+  }
+  m->console_io = dev_console_fd_backend(console);
+  m->log_io = (dev_log_backend){NULL, log_to_stderr};
+  if (!cli_display_start(d, m, opts, cmd)) {
+    machine_free(m);
+    return false;
+  }
+  return true;
+}
+
+bool cli_machine_finish(machine *m, cli_display *d, const cli_machine_opts *opts) {
+  bool ok = true;
+  pvl_error err;
+  /* --disk-write: whatever stopped the guest, its writes were made */
+  if (!machine_disk_commit(m, &err)) {
+    fprintf(stderr, "pvlab: %s\n", err.msg);
+    ok = false;
+  }
+  if (!cli_display_finish(d, opts)) ok = false;
+  return ok;
+}
+
 int cli_run(int argc, char **argv) {
   cli_machine_opts opts;
   if (!cli_parse_machine_opts(argc, argv, &opts, "run")) return CLI_EXIT_HOST;
@@ -167,36 +132,17 @@ int cli_run(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   machine m;
-  pvl_error err;
-  if (!machine_init(&m, &opts.cfg, &err) ||
-      !machine_load_elf(&m, opts.guest, &err) ||
-      (opts.disk &&
-       !machine_disk_attach(&m, opts.disk, opts.disk_write, &err))) {
-    fprintf(stderr, "pvlab: %s\n", err.msg);
-    machine_free(&m);
-    return CLI_EXIT_HOST;
-  }
-  dev_console_fd fds = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
-  m.console_io = dev_console_fd_backend(&fds);
-  m.log_io = (dev_log_backend){NULL, log_to_stderr};
   cli_display display;
-  if (!cli_display_start(&display, &m, &opts, "run")) {
-    machine_free(&m);
-    return CLI_EXIT_HOST;
-  }
+  dev_console_fd fds = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
+  if (!cli_machine_start(&m, &display, &opts, &fds, "run")) return CLI_EXIT_HOST;
 
   double start = host_seconds();
   machine_run(&m, opts.max_insns ? opts.max_insns : UINT64_MAX);
   double seconds = host_seconds() - start;
 
   int status = outcome(&m, opts.max_insns);
-  /* --disk-write: whatever stopped the guest, its writes were made */
-  if (!machine_disk_commit(&m, &err)) {
-    fprintf(stderr, "pvlab: %s\n", err.msg);
-    status = CLI_EXIT_HOST;
-  }
-  if (!cli_display_finish(&display, &opts)) status = CLI_EXIT_HOST;
-  if (opts.stats) print_stats(&m, seconds);
+  if (!cli_machine_finish(&m, &display, &opts)) status = CLI_EXIT_HOST;
+  if (opts.stats) machine_print_stats(&m, stderr, "pvlab: ", seconds);
   machine_free(&m);
   return status;
 }

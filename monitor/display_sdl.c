@@ -110,6 +110,7 @@ static bool open_window(mon_sdl *s) {
                              SDL_TEXTUREACCESS_STREAMING, (int)f->width,
                              (int)f->height);
   if (!s->tex) return false;
+  SDL_StopTextInput(); /* keys only: no input method popping up */
   present(s);
   return true;
 }
@@ -259,12 +260,13 @@ static bool sdl_wait(void *ctx, uint64_t *now_ns, uint64_t until_ns,
   }
   int timeout = -1; /* ms; -1: until an event */
   if (until_ns != UINT64_MAX) {
-    uint64_t due = s->anchor_host + (until_ns - s->anchor_virt);
-    if (due <= host) {
+    /* until_ns is due this long after the anchor, on either clock */
+    uint64_t ahead = until_ns - s->anchor_virt, elapsed = host - s->anchor_host;
+    if (ahead <= elapsed) {
       *now_ns = until_ns;
       return false;
     }
-    uint64_t ms = (due - host + 999999u) / 1000000u;
+    uint64_t ms = (ahead - elapsed) / 1000000u + 1;
     timeout = ms > 60000 ? 60000 : (int)ms;
   }
   if (max_ms && (timeout < 0 || (uint32_t)timeout > max_ms)) timeout = (int)max_ms;

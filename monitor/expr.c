@@ -62,28 +62,37 @@ static size_t ident_len(const char *p) {
 
 static bool expr(parser *ps, uint32_t *v);
 
-/* A pointer cast before a '*': (uint8_t *), (char *), (short *) ... */
-static uint32_t cast_size(parser *ps) {
+uint32_t mon_expr_cast(const char *text, size_t *len) {
   static const struct { const char *type; uint32_t size; } casts[] = {
     {"uint8_t", 1}, {"int8_t", 1}, {"char", 1}, {"unsigned char", 1},
     {"uint16_t", 2}, {"int16_t", 2}, {"short", 2}, {"unsigned short", 2},
     {"uint32_t", 4}, {"int32_t", 4}, {"int", 4}, {"unsigned", 4},
     {"unsigned int", 4}, {"long", 4}, {"unsigned long", 4},
   };
-  const char *save = ps->p;
-  if (!accept(ps, "(")) return 0;
-  skip_space(ps);
+  parser ps = {NULL, text, text, NULL, 0, false};
+  if (!accept(&ps, "(")) return 0;
+  skip_space(&ps);
+  const char *type = ps.p;
   for (size_t i = 0; i < sizeof casts / sizeof casts[0]; i++) {
     size_t n = strlen(casts[i].type);
-    if (strncmp(ps->p, casts[i].type, n) == 0 && !is_ident(ps->p[n])) {
-      const char *after = ps->p + n;
-      ps->p = after;
-      if (accept(ps, "*") && accept(ps, ")")) return casts[i].size;
-      ps->p = after;
+    if (strncmp(type, casts[i].type, n) == 0 && !is_ident(type[n])) {
+      ps.p = type + n;
+      if (accept(&ps, "*") && accept(&ps, ")")) {
+        *len = (size_t)(ps.p - text);
+        return casts[i].size;
+      }
     }
   }
-  ps->p = save;
   return 0;
+}
+
+/* A pointer cast before a '*': (uint8_t *), (char *), (short *) ... */
+static uint32_t cast_size(parser *ps) {
+  skip_space(ps);
+  size_t len;
+  uint32_t size = mon_expr_cast(ps->p, &len);
+  if (size) ps->p += len;
+  return size;
 }
 
 static bool deref(parser *ps, uint32_t addr, uint32_t size, uint32_t *v) {
@@ -136,12 +145,20 @@ static bool primary(parser *ps, uint32_t *v) {
   }
   if (c == '$') {
     ps->p++;
-    size_t n = ident_len(ps->p);
+    size_t n = 0; /* a register name, or the digits of a history number */
+    if (isdigit((unsigned char)*ps->p)) {
+      while (isdigit((unsigned char)ps->p[n])) n++;
+    } else {
+      n = ident_len(ps->p);
+    }
     if (n == 0 || n > 31) return fail(ps, "a register name follows '$'");
     char name[32];
     memcpy(name, ps->p, n);
     name[n] = 0;
     if (!ps->env->reg || !ps->env->reg(ps->env->ctx, name, v)) {
+      if (isdigit((unsigned char)name[0])) {
+        return fail(ps, "no value $%s in the history (print numbers its results $1, $2, ...)", name);
+      }
       return fail(ps, "no register $%s ('info registers' lists them)", name);
     }
     ps->p += n;

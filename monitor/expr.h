@@ -1,5 +1,6 @@
 /* Expressions in the monitor, as gdb users write them:
  *   $pc  $sp  $a0  $x5  (registers; also $icount, $mode)
+ *   $1  $2  (values print showed before, numbered like gdb's)
  *   main  counter  &counter  (symbols: a function or an unsized symbol is
  *                             its address; a 1-, 2- or 4-byte object is its
  *                             value, & gives its address)
@@ -32,5 +33,9 @@ typedef struct mon_expr_env {
 bool mon_expr_eval(const mon_expr_env *env, const char *text, uint32_t *value,
                    char *err, size_t errsize)
     __attribute__((warn_unused_result));
+
+/* A pointer cast at the start of text, as in "*(uint8_t *)ADDR": the size
+ * it names (1, 2 or 4) with its length in *len; 0 if there is none. */
+uint32_t mon_expr_cast(const char *text, size_t *len);
 
 #endif

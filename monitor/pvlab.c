@@ -49,6 +49,31 @@ static const cli_command commands[] = {
    "Exit status: the guest's shutdown code if 0-119; 120 guest code above\n"
    "119; 122 debug break; 123 guest fault; 124 instruction limit; 125\n"
    "usage or host error."},
+  {"debug", cli_debug, "debug GUEST.elf [-x SCRIPT]... [--console-input FILE]"
+   " [--keep-going] [--mem MIB] [--seed N] [--disk IMAGE [--disk-write]]"
+   " [--headless] [--screenshot FILE] [--display WxH] [--keys KEYS]",
+   "Starts a guest stopped at its entry point in the monitor, gdb's way:\n"
+   "break, watch, stepi, continue, x, info registers... ('help' inside).\n"
+   "  -x SCRIPT       run the monitor commands in SCRIPT first (repeatable);\n"
+   "                  the first failing line stops it, named as SCRIPT:LINE\n"
+   "  --keep-going    scripts and piped commands go on after an error\n"
+   "                  (set stop-on-error off)\n"
+   "  --console-input FILE  the guest's console input, read from FILE\n"
+   "                  (deterministic); needed when commands come from a pipe\n"
+   "The machine options are those of 'pvlab run' (no --max-insns, --stats:\n"
+   "the monitor has run-until and 'info stats').\n"
+   "On a terminal: the \"(pvlab) \" prompt with line editing, Tab completion\n"
+   "of commands and symbols, history in $PVLAB_HISTORY (else\n"
+   "$XDG_STATE_HOME/pvlab/history or ~/.pvlab_history); Enter alone repeats\n"
+   "stepi or nexti, and goes on after x; Ctrl-C stops a running guest;\n"
+   "Ctrl-D leaves.  While the guest runs, what you type goes to the guest;\n"
+   "at the prompt, to the monitor.  Guest output appears as it is written;\n"
+   "the monitor's messages start on a line of their own.\n"
+   "With stdin not a terminal, commands are read from it, one a line, with\n"
+   "no prompt, and the guest's console has no input but --console-input.\n"
+   "Exit status: 0; 1 when a -x script or piped command failed and\n"
+   "stop-on-error was on; 125 usage or host error.  docs/monitor.md has the\n"
+   "command reference and a tutorial."},
   {"help", cli_help, "help [COMMAND]", "Shows the commands, or one command's options."},
   {"version", cli_version, "version", "Prints pvlab's version and its para-API version."},
 };

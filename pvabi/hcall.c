@@ -42,12 +42,14 @@ void pvabi_dispatch(machine *m) {
   uint32_t *x = m->cpu.s.x;
   uint32_t a[6] = {x[10], x[11], x[12], x[13], x[14], x[15]};
   uint32_t out[2] = {0, 0};
-  const pvabi_call *call = pvabi_lookup(x[17]);
+  /* a call that switches (user_return) replaces a7: keep the number */
+  uint32_t number = x[17];
+  const pvabi_call *call = pvabi_lookup(number);
   uint32_t pc = m->cpu.s.pc;
   int32_t status = call ? call->fn(m, a, out) : PV_ENOSYS;
   machine_debug *dbg = &m->dbg;
   machine_hcall_rec *rec = &dbg->hlog[dbg->hlog_count++ % MACHINE_HCALL_LOG];
-  *rec = (machine_hcall_rec){m->cpu.s.icount, pc, x[17],
+  *rec = (machine_hcall_rec){m->cpu.s.icount, pc, number,
                              {a[0], a[1], a[2], a[3], a[4], a[5]}, status,
                              {out[0], out[1]}};
   if (dbg->trace) {

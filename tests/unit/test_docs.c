@@ -1,11 +1,13 @@
 /* docs/pvabi.md against the hypercall list: every call has its section with
  * the right number and its argument names, every status code is in the
- * table, and the page documents no call that does not exist. */
+ * table, and the page documents no call that does not exist.  And
+ * docs/monitor.md against the monitor's command table, the same way. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/mon_cmds.h"
 #include "pvabi/hcall.h"
 
 static char *read_doc(const char *rel) {
@@ -92,5 +94,43 @@ Test(docs, errors_named_in_sections_exist) {
     PV_ERRORS(KNOWN)
 #undef KNOWN
     cr_expect(known, "docs/pvabi.md names %s, which pvabi.h does not define", name);
+  }
+}
+
+/* The reference row of a monitor command: its usage as `help` prints it,
+ * with the table's | escaped. */
+static void usage_row(const char *usage, char *row, size_t size) {
+  size_t n = (size_t)snprintf(row, size, "\n| `");
+  for (const char *p = usage; *p && n + 3 < size; p++) {
+    if (*p == '|') row[n++] = '\\';
+    row[n++] = *p;
+  }
+  snprintf(row + n, size - n, "` |");
+}
+
+Test(docs, every_monitor_command_has_its_row) {
+  const char *doc = read_doc("docs/monitor.md");
+  char row[512];
+#define CHECK_COMMAND(fn, name, aliases, usage, help)                      \
+  usage_row(usage, row, sizeof row);                                       \
+  cr_expect(strstr(doc, row), "docs/monitor.md lacks the reference row "  \
+            "for %s: \"%s\"", name, row + 1);
+  MON_COMMANDS(CHECK_COMMAND)
+#undef CHECK_COMMAND
+}
+
+Test(docs, no_row_for_a_monitor_command_that_does_not_exist) {
+  const char *doc = read_doc("docs/monitor.md");
+  const char *ref = strstr(doc, "\n## Command reference");
+  cr_assert(ref, "docs/monitor.md has no \"## Command reference\"");
+  for (const char *p = ref; (p = strstr(p, "\n| `")) != NULL; p++) {
+    char name[64];
+    cr_assert_eq(sscanf(p, "\n| `%63[a-z-]", name), 1, "malformed row: %.60s", p + 1);
+    bool known = false;
+#define KNOWN(fn, cmd, aliases, usage, help) known |= strcmp(name, cmd) == 0;
+    MON_COMMANDS(KNOWN)
+#undef KNOWN
+    cr_expect(known, "docs/monitor.md documents \"%s\", which mon_cmds.h "
+              "does not list", name);
   }
 }

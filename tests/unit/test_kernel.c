@@ -7,7 +7,6 @@
  * from docs/pvabi.md; instruction counts are noted next to the code. */
 #include <criterion/criterion.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "machine/machine.h"
@@ -1344,7 +1343,12 @@ Test(rng, bad_buffers_are_efault_and_change_nothing) {
     fill(bad[i].buf, bad[i].len, PV_EFAULT);
   }
   cr_expect_eq(memcmp(&m.dev.rng, &before, sizeof before), 0);
+  const uint8_t *last_page = host(END - 0x1000);
+  for (uint32_t i = 0; i < 0x1000; i++) {
+    if (last_page[i]) cr_assert_fail("byte 0x%x of the last page written", i);
+  }
   fill(END - 4, 4, PV_OK); /* the last word of RAM is fine */
+  cr_expect_neq(get32(END - 4), 0);
 }
 
 /* --------------------------------------------------------- determinism */

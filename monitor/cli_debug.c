@@ -1,0 +1,164 @@
+/* `pvlab debug`: the guest stopped at its entry point in the monitor.
+ *
+ * How the guest and the monitor share one terminal:
+ *  - Output: both go to stdout as it happens.  The guest's bytes are
+ *    written raw; every message of the monitor starts on a line of its own
+ *    (it ends a line the guest left unfinished first).
+ *  - Input at the prompt belongs to the monitor (libedit, repl.c).
+ *  - Input while a command runs the guest (continue, stepi...) belongs to
+ *    the guest: its console polls the terminal, as under `pvlab run`; Ctrl-C
+ *    stops the guest and brings the prompt back.
+ *  - When stdin is not a terminal it carries the monitor's commands, so the
+ *    guest gets its input from --console-input FILE, or sees end of input.
+ * Scripts (-x) and piped commands stop at their first error unless
+ * --keep-going; the exit status tells a script whether that happened. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/cli.h"
+
+enum { CLI_DEBUG_FAILED = 1 }; /* a script or piped command failed */
+
+/* The guest's console under the monitor: dev_console_fd, plus what the
+ * monitor needs of it. */
+typedef struct debug_console {
+  dev_console_fd fd;
+  dev_console_backend inner;
+  bool no_input; /* stdin carries commands: the guest sees end of input */
+  volatile sig_atomic_t *interrupt;
+} debug_console;
+
+/* The monitor's buffered messages first, so the two stay in order. */
+static bool con_write(void *ctx, const uint8_t *buf, size_t len) {
+  debug_console *c = ctx;
+  fflush(stdout);
+  return c->inner.write(c->inner.ctx, buf, len);
+}
+
+static long con_read(void *ctx, uint8_t *buf, size_t len) {
+  debug_console *c = ctx;
+  return c->no_input ? 0 : c->inner.read(c->inner.ctx, buf, len);
+}
+
+/* A guest waiting for a terminal must still stop at Ctrl-C: wait in short
+ * polls and give up (nothing ready) once the interrupt flag is up. */
+static bool con_ready(void *ctx, bool wait) {
+  debug_console *c = ctx;
+  if (c->no_input) return true;
+  if (!wait || !c->fd.in_is_tty) return c->inner.ready(c->inner.ctx, wait);
+  for (;;) {
+    if (*c->interrupt) return false;
+    struct pollfd p = {.fd = c->fd.in_fd, .events = POLLIN};
+    int n = poll(&p, 1, 100);
+    if (n > 0 || (n < 0 && errno != EINTR)) return true; /* the read tells */
+  }
+}
+
+static volatile sig_atomic_t *sigint_flag;
+
+static void on_sigint(int sig) {
+  (void)sig;
+  *sigint_flag = 1;
+}
+
+/* Runs one -x script; false when it failed with stop-on-error on (or could
+ * not be opened: *host_error). */
+static mon_status run_script(mon *s, const char *path, bool *host_error) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "pvlab debug: -x %s: cannot open: %s\n", path, strerror(errno));
+    *host_error = true;
+    return MON_ERROR;
+  }
+  mon_status st = mon_source(s, f, path, stdout);
+  fclose(f);
+  return st;
+}
+
+/* The session after the machine is up: banner, scripts, then commands from
+ * the terminal or stdin.  Returns the exit status. */
+static int session(mon *s, const cli_machine_opts *opts, bool interactive) {
+  printf("pvlab debug: %s is stopped at its entry point; 'help' lists the "
+         "commands\n", opts->guest);
+  mon_show_next(s, stdout);
+  fflush(stdout);
+  int status = 0;
+  for (unsigned i = 0; i < opts->nscripts; i++) {
+    bool host_error = false;
+    mon_status st = run_script(s, opts->scripts[i], &host_error);
+    if (host_error) return CLI_EXIT_HOST;
+    if (st == MON_QUIT) return status;
+    if (st == MON_ERROR && mon_stop_on_error(s)) {
+      status = CLI_DEBUG_FAILED;
+      /* at a terminal the prompt comes up, to look at what went wrong */
+      if (!interactive) return status;
+      break;
+    }
+  }
+  if (interactive && cli_repl(s)) return status;
+  /* commands from a pipe or file, one a line, with no prompt */
+  mon_status st = mon_source(s, stdin, "stdin", stdout);
+  if (st == MON_ERROR && mon_stop_on_error(s)) status = CLI_DEBUG_FAILED;
+  return status;
+}
+
+int cli_debug(int argc, char **argv) {
+  cli_machine_opts opts;
+  if (!cli_parse_machine_opts(argc, argv, &opts, "debug")) return CLI_EXIT_HOST;
+  if (opts.max_insns || opts.stats) {
+    fprintf(stderr, "pvlab debug: %s is for 'pvlab run'; in the monitor, %s\n",
+            opts.stats ? "--stats" : "--max-insns",
+            opts.stats ? "'info stats' shows them" : "'run-until ICOUNT' stops at a count");
+    return CLI_EXIT_HOST;
+  }
+  /* a closed stdout must become an error the guest sees, not a kill */
+  signal(SIGPIPE, SIG_IGN);
+  bool interactive = isatty(STDIN_FILENO);
+  debug_console con = {.fd = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO},
+                       .no_input = !interactive};
+  if (opts.console_input) {
+    con.fd.in_fd = open(opts.console_input, O_RDONLY | O_CLOEXEC);
+    if (con.fd.in_fd < 0) {
+      fprintf(stderr, "pvlab debug: --console-input %s: cannot open: %s\n",
+              opts.console_input, strerror(errno));
+      return CLI_EXIT_HOST;
+    }
+    con.no_input = false;
+  }
+  machine m;
+  cli_display display;
+  int status = CLI_EXIT_HOST;
+  if (!cli_machine_start(&m, &display, &opts, &con.fd, "debug")) goto close_input;
+  con.inner = m.console_io;
+  m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
+  mon *s = mon_new(&m, opts.guest);
+  if (!s) {
+    fprintf(stderr, "pvlab debug: out of memory for the monitor\n");
+    cli_machine_finish(&m, &display, &opts);
+    machine_free(&m);
+    goto close_input;
+  }
+  con.interrupt = sigint_flag = mon_interrupt_flag(s);
+  if (opts.keep_going) mon_set_stop_on_error(s, false);
+  /* Ctrl-C (or a driving program's SIGINT) stops the running command;
+   * SA_RESTART keeps stdin's reads going.  repl.c has its own. */
+  struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
+
+  status = session(s, &opts, interactive);
+  fflush(stdout);
+
+  sigaction(SIGINT, &old, NULL);
+  mon_free(s);
+  if (!cli_machine_finish(&m, &display, &opts)) status = CLI_EXIT_HOST;
+  machine_free(&m);
+close_input:
+  if (opts.console_input) close(con.fd.in_fd);
+  return status;
+}

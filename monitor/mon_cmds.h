@@ -1,0 +1,38 @@
+/* Every monitor command, listed once: X(handler, "name", "aliases",
+ * "usage", "help").  The list generates the dispatch table, `help` and the
+ * names for completion.  gdb's names where gdb has them, QEMU's where only
+ * QEMU has one.  A command may also be typed as any unambiguous prefix. */
+#ifndef PVLAB_MONITOR_MON_CMDS_H
+#define PVLAB_MONITOR_MON_CMDS_H
+
+#define MON_COMMANDS(X) \
+  X(cmd_stepi, "stepi", "si", "stepi [N]", "Runs N instructions (default 1), into calls.") \
+  X(cmd_nexti, "nexti", "ni", "nexti [N]", "Runs N instructions, stepping over calls (jal/jalr that link).") \
+  X(cmd_continue, "continue", "c cont", "continue", "Runs until a breakpoint, watchpoint, catchpoint, fault, Ctrl-C or the guest's exit.") \
+  X(cmd_finish, "finish", "fin", "finish", "Runs until the current function returns to its caller.") \
+  X(cmd_until, "until", "u advance", "until LOCATION", "Runs until the pc reaches LOCATION (or something else stops the guest).") \
+  X(cmd_run_until, "run-until", "", "run-until ICOUNT", "Runs until the instruction count reaches ICOUNT.") \
+  X(cmd_restart, "restart", "kill run", "restart", "Reloads the guest and starts again at its entry point; breakpoints stay.") \
+  X(cmd_break, "break", "b br", "break LOCATION [if CONDITION]", "Sets a breakpoint at an address, SYMBOL or SYMBOL+OFFSET.") \
+  X(cmd_tbreak, "tbreak", "", "tbreak LOCATION [if CONDITION]", "Sets a breakpoint that is deleted when it is first hit.") \
+  X(cmd_watch, "watch", "", "watch ADDRESS [LEN]", "Stops after an instruction writes a new value to ADDRESS (LEN bytes, default 4 or the symbol's size).") \
+  X(cmd_rwatch, "rwatch", "", "rwatch ADDRESS [LEN]", "Stops after an instruction reads ADDRESS.") \
+  X(cmd_awatch, "awatch", "", "awatch ADDRESS [LEN]", "Stops after an instruction reads or writes ADDRESS.") \
+  X(cmd_catch, "catch", "", "catch hcall [NAME] | catch trap [CAUSE]", "Stops before a hypercall (any, or NAME) or after a trap into the guest kernel (any, or CAUSE: ecall, illegal, page-load, page-store, page-fetch, misaligned, event).") \
+  X(cmd_delete, "delete", "d", "delete [N...]", "Deletes breakpoints, watchpoints and catchpoints N (all with no N).") \
+  X(cmd_disable, "disable", "", "disable [N...]", "Disables breakpoints N (all with no N).") \
+  X(cmd_enable, "enable", "", "enable [N...]", "Enables breakpoints N (all with no N).") \
+  X(cmd_info, "info", "i", "info WHAT", "Shows registers, breakpoints, symbol ADDR, hcalls, devices, mmu [VADDR], stats.") \
+  X(cmd_print, "print", "p", "print[/FMT] EXPRESSION", "Evaluates an expression: registers ($a0), symbols, *ADDRESS, arithmetic, earlier values ($1). FMT: x d u o t c a.") \
+  X(cmd_examine, "x", "", "x/NFU ADDRESS", "Examines memory: N units of format F (x d u o t c s i a) and size U (b h w); a bare x goes on.") \
+  X(cmd_disas, "disassemble", "disas", "disassemble [LOCATION [N]]", "Disassembles N instructions (default 8) from LOCATION (default the pc); also START,END and START,+LENGTH.") \
+  X(cmd_bt, "backtrace", "bt where", "backtrace", "Shows the call stack, read from each function's prologue (where it saved ra).") \
+  X(cmd_set, "set", "", "set $REG = EXPR | set *ADDRESS = EXPR | set var NAME = EXPR | set stop-on-error on|off", "Changes a register, guest memory (width from a cast: *(uint8_t *)ADDR, or the variable's size), or a monitor setting.") \
+  X(cmd_load, "load", "", "load FILE.elf", "Loads another guest ELF and restarts at its entry point.") \
+  X(cmd_trace, "trace", "", "trace insn|hcall|trap on [FILE] | off", "Writes one line per instruction, hypercall or trap: icount, pc as symbol, details.") \
+  X(cmd_source, "source", "", "source FILE", "Runs monitor commands from FILE.") \
+  X(cmd_echo, "echo", "", "echo TEXT", "Prints TEXT (for scripts).") \
+  X(cmd_help, "help", "h ?", "help [COMMAND]", "Lists the commands, or explains one.") \
+  X(cmd_quit, "quit", "q exit", "quit", "Leaves the monitor.")
+
+#endif
