@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "monitor/cli.h"
@@ -31,6 +32,9 @@ typedef struct debug_console {
   dev_console_backend inner;
   bool no_input; /* stdin carries commands: the guest sees end of input */
   volatile sig_atomic_t *interrupt;
+  const machine *m;
+  bool from_file; /* --console-input: rewound when the guest restarts */
+  uint64_t offset;  /* how far into it the guest has read */
 } debug_console;
 
 /* The monitor's buffered messages first, so the two stay in order. */
@@ -40,9 +44,20 @@ static bool con_write(void *ctx, const uint8_t *buf, size_t len) {
   return c->inner.write(c->inner.ctx, buf, len);
 }
 
+/* restart and load start a fresh machine, which has read nothing: the
+ * file goes back to its start, so every run of the guest sees the same
+ * input. */
 static long con_read(void *ctx, uint8_t *buf, size_t len) {
   debug_console *c = ctx;
-  return c->no_input ? 0 : c->inner.read(c->inner.ctx, buf, len);
+  if (c->no_input) return 0;
+  uint64_t read_so_far = c->m->dev.console.bytes_in;
+  if (c->from_file && read_so_far < c->offset &&
+      lseek(c->fd.in_fd, (off_t)read_so_far, SEEK_SET) >= 0) {
+    c->offset = read_so_far;
+  }
+  long n = c->inner.read(c->inner.ctx, buf, len);
+  if (n > 0) c->offset += (uint64_t)n;
+  return n;
 }
 
 /* A guest waiting for a terminal must still stop at Ctrl-C: wait in short
@@ -66,12 +81,32 @@ static void on_sigint(int sig) {
   *sigint_flag = 1;
 }
 
+static bool is_directory(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Before anything starts: that a file named on the command line can be
+ * read (prints why not). */
+static bool readable(const char *option, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  bool dir = fd >= 0 && is_directory(fd);
+  if (fd < 0 || dir) {
+    fprintf(stderr, "pvlab debug: %s %s: cannot open: %s\n", option, path,
+            dir ? "it is a directory" : strerror(errno));
+  }
+  if (fd >= 0) close(fd);
+  return fd >= 0 && !dir;
+}
+
 /* Runs one -x script; false when it failed with stop-on-error on (or could
  * not be opened: *host_error). */
 static mon_status run_script(mon *s, const char *path, bool *host_error) {
   FILE *f = fopen(path, "r");
-  if (!f) {
-    fprintf(stderr, "pvlab debug: -x %s: cannot open: %s\n", path, strerror(errno));
+  if (!f || is_directory(fileno(f))) {
+    fprintf(stderr, "pvlab debug: -x %s: cannot open: %s\n", path,
+            f ? "it is a directory" : strerror(errno));
+    if (f) fclose(f);
     *host_error = true;
     return MON_ERROR;
   }
@@ -107,6 +142,37 @@ static int session(mon *s, const cli_machine_opts *opts, bool interactive) {
   return status;
 }
 
+/* The machine and its monitor around a session; returns the exit status. */
+static int debug_machine(const cli_machine_opts *opts, debug_console *con,
+                         bool interactive) {
+  machine m;
+  cli_display display;
+  if (!cli_machine_start(&m, &display, opts, &con->fd, "debug")) return CLI_EXIT_HOST;
+  con->inner = m.console_io;
+  con->m = &m;
+  m.console_io = (dev_console_backend){con, con_write, con_read, con_ready};
+  int status = CLI_EXIT_HOST;
+  mon *s = mon_new(&m, opts->guest);
+  if (s) {
+    con->interrupt = sigint_flag = mon_interrupt_flag(s);
+    if (opts->keep_going) mon_set_stop_on_error(s, false);
+    /* Ctrl-C (or a driving program's SIGINT) stops the running command;
+     * SA_RESTART keeps stdin's reads going.  repl.c has its own. */
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    status = session(s, opts, interactive);
+    fflush(stdout);
+    sigaction(SIGINT, &old, NULL);
+    mon_free(s);
+  } else {
+    fprintf(stderr, "pvlab debug: out of memory for the monitor\n");
+  }
+  if (!cli_machine_finish(&m, &display, opts)) status = CLI_EXIT_HOST;
+  machine_free(&m);
+  return status;
+}
+
 int cli_debug(int argc, char **argv) {
   cli_machine_opts opts;
   if (!cli_parse_machine_opts(argc, argv, &opts, "debug")) return CLI_EXIT_HOST;
@@ -116,49 +182,27 @@ int cli_debug(int argc, char **argv) {
             opts.stats ? "'info stats' shows them" : "'run-until ICOUNT' stops at a count");
     return CLI_EXIT_HOST;
   }
+  for (unsigned i = 0; i < opts.nscripts; i++) {
+    if (!readable("-x", opts.scripts[i])) return CLI_EXIT_HOST;
+  }
+  if (opts.console_input && !readable("--console-input", opts.console_input)) {
+    return CLI_EXIT_HOST;
+  }
   /* a closed stdout must become an error the guest sees, not a kill */
   signal(SIGPIPE, SIG_IGN);
   bool interactive = isatty(STDIN_FILENO);
   debug_console con = {.fd = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO},
                        .no_input = !interactive};
-  if (opts.console_input) {
-    con.fd.in_fd = open(opts.console_input, O_RDONLY | O_CLOEXEC);
-    if (con.fd.in_fd < 0) {
-      fprintf(stderr, "pvlab debug: --console-input %s: cannot open: %s\n",
-              opts.console_input, strerror(errno));
-      return CLI_EXIT_HOST;
-    }
-    con.no_input = false;
+  if (!opts.console_input) return debug_machine(&opts, &con, interactive);
+  con.fd.in_fd = open(opts.console_input, O_RDONLY | O_CLOEXEC);
+  if (con.fd.in_fd < 0) {
+    fprintf(stderr, "pvlab debug: --console-input %s: cannot open: %s\n",
+            opts.console_input, strerror(errno));
+    return CLI_EXIT_HOST;
   }
-  machine m;
-  cli_display display;
-  int status = CLI_EXIT_HOST;
-  if (!cli_machine_start(&m, &display, &opts, &con.fd, "debug")) goto close_input;
-  con.inner = m.console_io;
-  m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
-  mon *s = mon_new(&m, opts.guest);
-  if (!s) {
-    fprintf(stderr, "pvlab debug: out of memory for the monitor\n");
-    cli_machine_finish(&m, &display, &opts);
-    machine_free(&m);
-    goto close_input;
-  }
-  con.interrupt = sigint_flag = mon_interrupt_flag(s);
-  if (opts.keep_going) mon_set_stop_on_error(s, false);
-  /* Ctrl-C (or a driving program's SIGINT) stops the running command;
-   * SA_RESTART keeps stdin's reads going.  repl.c has its own. */
-  struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old);
-
-  status = session(s, &opts, interactive);
-  fflush(stdout);
-
-  sigaction(SIGINT, &old, NULL);
-  mon_free(s);
-  if (!cli_machine_finish(&m, &display, &opts)) status = CLI_EXIT_HOST;
-  machine_free(&m);
-close_input:
-  if (opts.console_input) close(con.fd.in_fd);
+  con.no_input = false;
+  con.from_file = true;
+  int status = debug_machine(&opts, &con, interactive);
+  close(con.fd.in_fd);
   return status;
 }

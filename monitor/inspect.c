@@ -2,9 +2,7 @@
  * (registers, breakpoints, symbol, hcalls, devices, mmu, stats) and
  * `backtrace`.  Every table is computed first and printed after, so a bad
  * argument prints one message and nothing else. */
-#include <ctype.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "monitor/mon_int.h"
@@ -100,7 +98,7 @@ static mon_status info_stats(mon *s, const char *args, FILE *out) {
 
 static int digits(uint64_t v) {
   int n = 1;
-  while (v >= 10) v /= 10, n++;
+  for (; v >= 10; v /= 10) n++;
   return n;
 }
 

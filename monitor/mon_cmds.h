@@ -22,7 +22,7 @@
   X(cmd_delete, "delete", "d", "delete [N...]", "Deletes breakpoints, watchpoints and catchpoints N (all with no N).") \
   X(cmd_disable, "disable", "", "disable [N...]", "Disables breakpoints N (all with no N).") \
   X(cmd_enable, "enable", "", "enable [N...]", "Enables breakpoints N (all with no N).") \
-  X(cmd_info, "info", "i", "info WHAT", "Shows registers, breakpoints, symbol ADDR, hcalls, devices, mmu [VADDR], stats.") \
+  X(cmd_info, "info", "i", "info WHAT", "Shows registers [REG...], breakpoints, symbol ADDR, hcalls [N], devices, mmu [VADDR] (a page-table walk), stats.") \
   X(cmd_print, "print", "p", "print[/FMT] EXPRESSION", "Evaluates an expression: registers ($a0), symbols, *ADDRESS, arithmetic, earlier values ($1). FMT: x d u o t c a.") \
   X(cmd_examine, "x", "", "x/NFU ADDRESS", "Examines memory: N units of format F (x d u o t c s i a) and size U (b h w); a bare x goes on.") \
   X(cmd_disas, "disassemble", "disas", "disassemble [LOCATION [N]]", "Disassembles N instructions (default 8) from LOCATION (default the pc); also START,END and START,+LENGTH.") \

@@ -5,7 +5,7 @@
  * guest reads typed lines as from `pvlab run`.  Ctrl-C is our SIGINT
  * handler, installed without SA_RESTART: during a command it sets the
  * monitor's interrupt flag (the guest stops, the prompt comes back); at the
- * prompt the interrupted read makes el_gets return, and the line is
+ * prompt our read_char sees it and makes el_gets return, and the line is
  * dropped.  libedit's own signal handling (EL_SIGNAL) stays off: it would
  * re-raise the signal to the whole process group. */
 #include <errno.h>
@@ -259,9 +259,11 @@ static bool repl_init(repl *r, mon *s) {
   el_set(r->el, EL_PROMPT, prompt);
   el_set(r->el, EL_GETCFN, read_char);
   el_set(r->el, EL_HIST, history, r->hist);
-  el_set(r->el, EL_ADDFN, "pvlab-complete", "Complete a command or symbol name",
-         complete);
+  /* the wide call: the narrow one copies the strings and never frees them */
+  el_wset(r->el, EL_ADDFN, L"pvlab-complete", L"Complete a command or symbol name",
+          complete);
   el_set(r->el, EL_BIND, "^I", "pvlab-complete", NULL);
+  el_set(r->el, EL_BIND, "^R", "em-inc-search-prev", NULL); /* as in gdb */
   el_source(r->el, NULL); /* ~/.editrc, for those who keep one */
   return true;
 }
@@ -282,12 +284,9 @@ static const char *read_line(repl *r, bool *cancelled) {
   at_prompt = 1;
   const char *line = el_gets(r->el, &count);
   at_prompt = 0;
-  if (line) return line;
-  if (count < 0 && errno == EINTR) {
-    *cancelled = true;
-    return NULL;
-  }
-  return NULL;
+  /* errno can be stale after an end of input: the flag says what it was */
+  if (!line && count < 0 && prompt_interrupted) *cancelled = true;
+  return line;
 }
 
 bool cli_repl(mon *s) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,10 +170,12 @@ Test(debug, guest_output_unfinished_line_then_report_on_its_own_line) {
 Test(debug, console_input_feeds_the_guest) {
   const char *dir = temp_dir();
   char *input = put_file(dir, "in.txt", "csr\n");
-  spawn_result r = DEBUG("continue\nbacktrace\n", spawn_guest("faults"),
-                         "--console-input", input);
+  spawn_result r = DEBUG("continue\nbacktrace\nrestart\ncontinue\n",
+                         spawn_guest("faults"), "--console-input", input);
   cr_expect_eq(r.status, 0, "status %d; stdout:\n%s", r.status, r.out);
   expect_order(&r, "Guest fault: illegal instruction at read_cycle_csr", "read_cycle_csr");
+  /* a restarted guest reads the file from its start again */
+  expect_order(&r, "Restarted ", "Guest fault: illegal instruction at read_cycle_csr");
   spawn_free(&r);
 
   /* with commands on stdin and no --console-input, the guest sees the end */
@@ -295,6 +298,23 @@ static const char *visible(const tty *t) {
   return text;
 }
 
+/* The prompt, and the line editor's raw mode behind it: keys typed before
+ * libedit switches the terminal would be echoed twice (by the terminal,
+ * then by libedit), as a real terminal's typeahead is. */
+static bool tty_prompt(tty *t, int timeout_ms) {
+  long long end = now_ms() + timeout_ms;
+  if (!tty_expect(t, "(pvlab) ", timeout_ms)) return false;
+  for (;;) {
+    struct termios tio;
+    if (tcgetattr(t->fd, &tio) == 0 && !(tio.c_lflag & ICANON)) return true;
+    if (now_ms() >= end || !tty_read(t, 5)) return false;
+  }
+}
+
+#define EXPECT_PROMPT(t)                                                     \
+  cr_assert(tty_prompt(t, 20000), "no prompt ready for typing; the "        \
+            "terminal's last output:\n%s", visible(t))
+
 #define EXPECT_TTY(t, text)                                                  \
   cr_assert(tty_expect(t, text, 20000), "the terminal never showed \"%s\" " \
             "after what was matched before; its last output:\n%s", text,     \
@@ -332,7 +352,7 @@ Test(debug_tty, prompt_completion_ctrl_c_ctrl_d_and_history, .timeout = 120) {
     _exit(127);
   }
   EXPECT_TTY(&t, "is stopped at its entry point");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
 
   /* Tab: "disa" is disable or disassemble, listed; "disas" is one */
   tty_send(&t, "disa\t");
@@ -340,28 +360,28 @@ Test(debug_tty, prompt_completion_ctrl_c_ctrl_d_and_history, .timeout = 120) {
   EXPECT_TTY(&t, "disassemble");
   tty_send(&t, "s\t\r");
   EXPECT_TTY(&t, "<_start+4>");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
 
   /* a symbol from its prefix: "spin_f" alone is no symbol */
   tty_send(&t, "break spin_f\t\r");
   EXPECT_TTY(&t, "Breakpoint 1 at 0x");
   EXPECT_TTY(&t, "<spin_forever>");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
   tty_send(&t, "continue\r");
   EXPECT_TTY(&t, "Breakpoint 1, 0x");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
 
   /* Enter alone repeats stepi */
   tty_send(&t, "stepi\r");
   EXPECT_TTY(&t, "Stopped at icount");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
   tty_send(&t, "\r");
   EXPECT_TTY(&t, "Stopped at icount");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
 
   /* Ctrl-C while the guest spins: the prompt comes back */
   tty_send(&t, "delete\r");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
   tty_send(&t, "continue\r");
   EXPECT_TTY(&t, "continue\r\n");
   cr_assert_not(tty_expect(&t, "(pvlab) ", 300), "continue returned on a "
@@ -369,17 +389,17 @@ Test(debug_tty, prompt_completion_ctrl_c_ctrl_d_and_history, .timeout = 120) {
   tty_send(&t, "\x03");
   EXPECT_TTY(&t, "\nInterrupted at icount ");
   EXPECT_TTY(&t, "<spin_forever+");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
 
   /* Ctrl-C at the prompt drops the line and leaves pvlab running */
   tty_send(&t, "this is dropped");
   EXPECT_TTY(&t, "dropped");
   tty_send(&t, "\x03");
   EXPECT_TTY(&t, "^C");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
   tty_send(&t, "echo still here\r");
   EXPECT_TTY(&t, "\nstill here\r\n");
-  EXPECT_TTY(&t, "(pvlab) ");
+  EXPECT_PROMPT(&t);
 
   /* Ctrl-D leaves with status 0 */
   tty_send(&t, "\x04");

@@ -388,6 +388,27 @@ Test(monitor, backtrace_through_save_restore_millicode) {
   finish();
 }
 
+/* A stack of fake main frames (16 bytes, ra at +12 pointing back into
+ * main after its call of puts) is cut off after 64 frames. */
+Test(monitor, backtrace_stops_after_64_frames) {
+  start("hello", "");
+  char script[8192] = "set $sp = 0x81fff000\nset $pc = main+28\n";
+  for (unsigned k = 0; k < 70; k++) {
+    snprintf(script + strlen(script), sizeof script - strlen(script),
+             "set *(0x81fff000 + %u) = main+28\n", 16 * k + 12);
+  }
+  const char *path = temp_file(script);
+  ok(fmt("source %s", path), "");
+  char want[8192] = "";
+  for (unsigned k = 0; k < 64; k++) {
+    snprintf(want + strlen(want), sizeof want - strlen(want), "#%-2u 0x80000060 in main ()\n", k);
+  }
+  strcat(want, "(backtrace stops after 64 frames; is the stack looping?)\n");
+  ok("bt", want);
+  unlink(path);
+  finish();
+}
+
 Test(monitor, backtrace_notes_where_it_stops) {
   start("faults", "jump\n");
   ok("continue", "Guest fault: instruction fetch outside RAM at 0x00000000, jumped to from "
@@ -544,6 +565,28 @@ Test(monitor, info_devices) {
                         "vcpu\n  registered    yes\n"
                         "  frame         0x80007120 <frame>\n"
                         "  entry         0x80000464 <trap>\n"), "%s", got);
+  free(got);
+  finish();
+}
+
+Test(monitor, info_devices_with_a_disk) {
+  start("diskdemo", "write notes.txt hi\n");
+  char image[4096];
+  snprintf(image, sizeof image, "%s/diskdemo.img", getenv("GUESTS"));
+  pvl_error err;
+  cr_assert(machine_disk_attach(&M, image, false, &err), "%s", err.msg);
+  /* the image is 2048 bytes: a directory sector and three one-sector
+   * files; "write" rewrites notes.txt's sector and the directory */
+  mon_status st;
+  char *got = run("continue", &st);
+  cr_expect(strncmp(got, "The guest shut down with exit code 0 after ", 43) == 0, "%s", got);
+  free(got);
+  got = run("info devices", &st);
+  cr_expect(strstr(got, fmt("disk\n"
+                            "  image         %s\n"
+                            "  size          4 sectors of 512 bytes\n"
+                            "  writes        kept in memory only; 2 sectors written so far\n"
+                            "display\n", image)), "%s", got);
   free(got);
   finish();
 }
