@@ -124,3 +124,19 @@ spawn_result spawn_pvlab_run(const void *input, size_t input_len, ...) {
   cr_assert_eq(spawn_run(argv, input, input_len, &r), 0, "cannot start %s", argv[0]);
   return r;
 }
+
+const char *spawn_stat(const spawn_result *r, const char *key) {
+  static char value[128];
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
+  const char *p = strstr(r->err, pattern);
+  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
+  p += strlen(pattern);
+  while (*p == ' ') p++;
+  snprintf(value, sizeof value, "%.*s", (int)strcspn(p, "\n"), p);
+  return value;
+}
+
+unsigned long long spawn_stat_num(const spawn_result *r, const char *key) {
+  return strtoull(spawn_stat(r, key), NULL, 0);
+}

@@ -24,4 +24,10 @@ const char *spawn_guest(const char *name);
 /* Runs `pvlab ARGS...` (NULL-terminated) with input; asserts it started. */
 spawn_result spawn_pvlab_run(const void *input, size_t input_len, ...);
 
+/* The value after "pvlab: KEY" in --stats output (on stderr), in a static
+ * buffer that the next call overwrites; asserts the line is there. */
+const char *spawn_stat(const spawn_result *r, const char *key);
+/* The same as a number. */
+unsigned long long spawn_stat_num(const spawn_result *r, const char *key);
+
 #endif

@@ -93,19 +93,6 @@ static void expect_out(const spawn_result *r, const char *needle) {
   cr_expect(strstr(r->out, needle), "stdout lacks \"%s\":\n%s", needle, r->out);
 }
 
-/* "pvlab: KEY  VALUE" from --stats, in a static buffer. */
-static const char *stat_value(const spawn_result *r, const char *key) {
-  static char value[128];
-  char pattern[64];
-  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
-  const char *p = strstr(r->err, pattern);
-  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
-  p += strlen(pattern);
-  while (*p == ' ') p++;
-  snprintf(value, sizeof value, "%.*s", (int)strcspn(p, "\n"), p);
-  return value;
-}
-
 static const char listing[] =
   "disk: 4 sectors of 512 bytes, writes kept in memory\n"
   "3 files:\n"
@@ -159,9 +146,9 @@ Test(diskdemo, writes_stay_in_memory_and_the_image_is_unchanged) {
   /* the guest reads back what it wrote (from the overlay) */
   expect_out(&r, "wrote 9 bytes to notes.txt\nnotes.txt:\nbuy milk\n");
   /* header and notes, one sector each */
-  cr_expect_str_eq(stat_value(&r, "disk sectors written"), "2");
+  cr_expect_str_eq(spawn_stat(&r, "disk sectors written"), "2");
   /* header, readme, notes */
-  cr_expect_str_eq(stat_value(&r, "disk sectors read"), "3");
+  cr_expect_str_eq(spawn_stat(&r, "disk sectors read"), "3");
   cr_expect_null(strstr(r.err, "disk commits"), "a commit without --disk-write");
   spawn_free(&r);
   char *after = read_all(image, &n1);
@@ -199,7 +186,7 @@ Test(diskdemo, disk_write_saves_the_writes_and_keeps_the_rest) {
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
   expect_out(&r, "writes saved to the image");
   expect_out(&r, "notes.txt:\nbuy milk\n");
-  cr_expect_str_eq(stat_value(&r, "disk commits"), "1"); /* the flush */
+  cr_expect_str_eq(spawn_stat(&r, "disk commits"), "1"); /* the flush */
   spawn_free(&r);
   char *after = read_all(image, &n1);
   cr_expect_eq(n1, n0, "the image's size changed");
@@ -224,8 +211,8 @@ Test(diskdemo, same_run_twice_same_hash) {
     spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
                          spawn_guest("diskdemo"));
     cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
-    snprintf(hash[i], sizeof hash[i], "%s", stat_value(&r, "state hash"));
-    snprintf(insns[i], sizeof insns[i], "%s", stat_value(&r, "instructions"));
+    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
+    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
     snprintf(out[i], sizeof out[i], "%s", r.out);
     spawn_free(&r);
   }
@@ -243,7 +230,7 @@ Test(diskdemo, same_run_twice_same_hash) {
     spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
                          "--disk-write", spawn_guest("diskdemo"));
     cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
-    snprintf(saved[i], sizeof saved[i], "%s", stat_value(&r, "state hash"));
+    snprintf(saved[i], sizeof saved[i], "%s", spawn_stat(&r, "state hash"));
     spawn_free(&r);
   }
   cr_expect_str_eq(saved[0], saved[1]);

@@ -242,29 +242,16 @@ Test(fbdemo, waiting_for_input_that_cannot_come_is_a_deadlock) {
   spawn_free(&r);
 }
 
-/* "pvlab: KEY  VALUE" from --stats */
-static const char *stat_value(const spawn_result *r, const char *key) {
-  static char value[128];
-  char pattern[64];
-  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
-  const char *p = strstr(r->err, pattern);
-  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
-  p += strlen(pattern);
-  while (*p == ' ') p++;
-  snprintf(value, sizeof value, "%.*s", (int)strcspn(p, "\n"), p);
-  return value;
-}
-
 Test(fbdemo, stats_count_frames_and_events) {
   spawn_result r = RUN("run", spawn_guest("fbdemo"), "--stats", "--keys", "q");
   cr_expect_eq(r.status, 0);
   /* the palette, then the whole screen; q down and up */
-  cr_expect_str_eq(stat_value(&r, "frames flushed"), "2");
-  cr_expect_str_eq(stat_value(&r, "input events"), "2");
+  cr_expect_str_eq(spawn_stat(&r, "frames flushed"), "2");
+  cr_expect_str_eq(spawn_stat(&r, "input events"), "2");
   spawn_free(&r);
   r = RUN("run", spawn_guest("fbdemo"), "--stats", "--keys", "<right>q");
-  cr_expect_str_eq(stat_value(&r, "frames flushed"), "4"); /* 2 + 2 cells */
-  cr_expect_str_eq(stat_value(&r, "input events"), "4");
+  cr_expect_str_eq(spawn_stat(&r, "frames flushed"), "4"); /* 2 + 2 cells */
+  cr_expect_str_eq(spawn_stat(&r, "input events"), "4");
   spawn_free(&r);
 }
 
@@ -276,8 +263,8 @@ Test(fbdemo, same_keys_same_run_different_keys_different_state) {
   for (int i = 0; i < 3; i++) {
     spawn_result r = RUN("run", spawn_guest("fbdemo"), "--stats", "--keys", keys[i]);
     cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
-    snprintf(hash[i], sizeof hash[i], "%s", stat_value(&r, "state hash"));
-    snprintf(insns[i], sizeof insns[i], "%s", stat_value(&r, "instructions"));
+    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
+    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
     spawn_free(&r);
   }
   cr_expect_str_eq(hash[0], hash[1]);

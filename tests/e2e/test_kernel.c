@@ -13,27 +13,6 @@ static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
 #define RUN(input, ...) \
   spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
 
-/* The number after "pvlab: KEY" in --stats output. */
-static unsigned long long stat_num(const spawn_result *r, const char *key) {
-  char pattern[64];
-  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
-  const char *p = strstr(r->err, pattern);
-  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
-  return strtoull(p + strlen(pattern), NULL, 0);
-}
-
-static const char *stat_text(const spawn_result *r, const char *key,
-                             char *buf, size_t size) {
-  char pattern[64];
-  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
-  const char *p = strstr(r->err, pattern);
-  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
-  p += strlen(pattern);
-  while (*p == ' ') p++;
-  snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
-  return buf;
-}
-
 /* The position of needle in haystack, or -1. */
 static long find(const char *haystack, const char *needle) {
   const char *p = strstr(haystack, needle);
@@ -75,13 +54,13 @@ Test(minikernel, two_processes_preempted_in_their_own_address_spaces) {
   /* 5 writes and 5 getpids each, a refused write and an exit each */
   cr_expect_eq(calls, 24);
   cr_expect_gt(preemptions, 2);
-  cr_expect_eq(stat_num(&r, "  ecall"), calls);
-  cr_expect_eq(stat_num(&r, "  event"), preemptions);
-  cr_expect_eq(stat_num(&r, "events delivered"), preemptions);
+  cr_expect_eq(spawn_stat_num(&r, "  ecall"), calls);
+  cr_expect_eq(spawn_stat_num(&r, "  event"), preemptions);
+  cr_expect_eq(spawn_stat_num(&r, "events delivered"), preemptions);
   /* every trap but the last exit ends in user_return, plus the first start */
-  cr_expect_eq(stat_num(&r, "  user_return"), calls + preemptions);
-  cr_expect_gt(stat_num(&r, "  user mode"), 100000);
-  cr_expect_gt(stat_num(&r, "TLB misses"), 0);
+  cr_expect_eq(spawn_stat_num(&r, "  user_return"), calls + preemptions);
+  cr_expect_gt(spawn_stat_num(&r, "  user mode"), 100000);
+  cr_expect_gt(spawn_stat_num(&r, "TLB misses"), 0);
   spawn_free(&r);
 }
 
@@ -90,8 +69,8 @@ Test(minikernel, same_run_twice_same_count_and_hash) {
   for (int i = 0; i < 2; i++) {
     spawn_result r = RUN(NULL, "run", "--stats", spawn_guest("minikernel/minikernel"));
     cr_assert_eq(r.status, 0);
-    stat_text(&r, "state hash", hash[i], sizeof hash[i]);
-    stat_text(&r, "instructions", insns[i], sizeof insns[i]);
+    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
+    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
     spawn_free(&r);
   }
   cr_expect_str_eq(hash[0], hash[1]);
@@ -104,11 +83,10 @@ Test(events, sleeping_skips_virtual_time_at_no_cost) {
   /* time_now, timer_set, event_wait, time_now: the second reading is the
    * deadline plus the instructions after the wait (checked by hand) */
   cr_expect(strstr(r.out, "slept 1000000006 ns, events 0x1\n"), "stdout: %s", r.out);
-  char idle[64];
-  cr_expect_str_eq(stat_text(&r, "  idle (skipped)", idle, sizeof idle),
+  cr_expect_str_eq(spawn_stat(&r, "  idle (skipped)"),
                    "0.999999986 s");
-  cr_expect_lt(stat_num(&r, "instructions"), 100000);
-  cr_expect_eq(stat_num(&r, "events delivered"), 1);
+  cr_expect_lt(spawn_stat_num(&r, "instructions"), 100000);
+  cr_expect_eq(spawn_stat_num(&r, "events delivered"), 1);
   spawn_free(&r);
 }
 

@@ -54,27 +54,13 @@ Test(run, echo_passes_every_byte_value) {
   free(in);
 }
 
-/* "pvlab: KEY  VALUE" from --stats */
-static char *stat_value(const spawn_result *r, const char *key) {
-  static char value[128];
-  char pattern[64];
-  snprintf(pattern, sizeof pattern, "pvlab: %s ", key);
-  const char *p = strstr(r->err, pattern);
-  cr_assert(p, "--stats lacks '%s':\n%s", key, r->err);
-  p += strlen(pattern);
-  while (*p == ' ') p++;
-  size_t len = strcspn(p, "\n");
-  snprintf(value, sizeof value, "%.*s", (int)len, p);
-  return value;
-}
-
 static void expect_same_run(const char *guest, const char *input) {
   char insns[2][128], hash[2][128], out[2][4096];
   for (int i = 0; i < 2; i++) {
     spawn_result r = RUN(input, "run", "--stats", spawn_guest(guest));
     cr_assert_eq(r.status, 0, "%s: status %d: %s", guest, r.status, r.err);
-    snprintf(insns[i], sizeof insns[i], "%s", stat_value(&r, "instructions"));
-    snprintf(hash[i], sizeof hash[i], "%s", stat_value(&r, "state hash"));
+    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
+    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
     snprintf(out[i], sizeof out[i], "%s", r.out);
     spawn_free(&r);
   }
@@ -93,9 +79,9 @@ Test(determinism, echo_from_input_twice_same_count_and_hash) {
 Test(determinism, different_input_gives_different_hash) {
   spawn_result a = RUN("abc", "run", "--stats", spawn_guest("echo"));
   char ha[128];
-  snprintf(ha, sizeof ha, "%s", stat_value(&a, "state hash"));
+  snprintf(ha, sizeof ha, "%s", spawn_stat(&a, "state hash"));
   spawn_result b = RUN("abd", "run", "--stats", spawn_guest("echo"));
-  cr_expect_str_neq(ha, stat_value(&b, "state hash"));
+  cr_expect_str_neq(ha, spawn_stat(&b, "state hash"));
   spawn_free(&a);
   spawn_free(&b);
 }
@@ -104,13 +90,13 @@ Test(stats, prints_every_figure) {
   spawn_result r = RUN(NULL, "run", "--stats", spawn_guest("hello"));
   const char *keys[] = {"instructions", "virtual time", "host seconds",
                         "guest MIPS", "state hash"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) stat_value(&r, keys[i]);
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) spawn_stat(&r, keys[i]);
   /* virtual time is 1 ns per instruction */
-  unsigned long long n = strtoull(stat_value(&r, "instructions"), NULL, 10);
+  unsigned long long n = strtoull(spawn_stat(&r, "instructions"), NULL, 10);
   char expect[64];
   snprintf(expect, sizeof expect, "%llu.%09llu s", n / 1000000000ull, n % 1000000000ull);
-  cr_expect_str_eq(stat_value(&r, "virtual time"), expect);
-  cr_expect_eq(strlen(stat_value(&r, "state hash")), 16);
+  cr_expect_str_eq(spawn_stat(&r, "virtual time"), expect);
+  cr_expect_eq(strlen(spawn_stat(&r, "state hash")), 16);
   spawn_free(&r);
 }
 
