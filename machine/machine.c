@@ -197,13 +197,22 @@ machine_stop machine_run(machine *m, uint64_t limit) {
 
 bool machine_symbolize(void *ctx, uint32_t addr, char *buf, size_t size) {
   const machine *m = ctx;
+  const sym *f = symtab_find(&m->elf.syms, addr);
+  char section[64];
+  /* the last label (_end, __global_pointer$) would otherwise claim all
+   * memory above it: the stack and the heap */
+  if (!f || (f->size == 0 &&
+             !elf_section_at(&m->elf, addr, section, sizeof section))) {
+    if (size) buf[0] = 0;
+    return false;
+  }
   return symtab_format(&m->elf.syms, addr, buf, size);
 }
 
 void machine_format_addr(const machine *m, uint32_t addr, char *buf,
                          size_t size) {
   char name[160];
-  if (symtab_format(&m->elf.syms, addr, name, sizeof name)) {
+  if (machine_symbolize((void *)m, addr, name, sizeof name)) {
     snprintf(buf, size, "%s (0x%08x)", name, addr);
   } else {
     snprintf(buf, size, "0x%08x", addr);

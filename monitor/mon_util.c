@@ -184,15 +184,7 @@ bool mon_write(mon *s, uint32_t addr, const void *buf, uint32_t len) {
 
 bool mon_symbolize(void *ctx, uint32_t addr, char *buf, size_t size) {
   const mon *s = ctx;
-  const sym *f = symtab_find(&s->m->elf.syms, addr);
-  char section[64];
-  /* the last label (_end, __global_pointer$) would otherwise claim all
-   * memory above it: the stack and the heap */
-  if (!f || (f->size == 0 && !elf_section_at(&s->m->elf, addr, section, sizeof section))) {
-    if (size) buf[0] = 0;
-    return false;
-  }
-  return symtab_format(&s->m->elf.syms, addr, buf, size);
+  return machine_symbolize(s->m, addr, buf, size);
 }
 
 void mon_format_addr(const mon *s, uint32_t addr, char *buf, size_t size) {

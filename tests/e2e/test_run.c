@@ -257,3 +257,23 @@ Test(cli, guest_larger_than_memory_is_refused) {
   expect_err(&r, "--mem");
   spawn_free(&r);
 }
+
+Test(diagnostics, stack_and_heap_addresses_are_not_named_after_the_last_label) {
+  /* _end and __global_pointer$ have no size: they must not claim the stack
+   * at the top of RAM, which no section covers */
+  machine m;
+  pvl_error err;
+  machine_config cfg = {.mem_mib = 32};
+  cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
+  cr_assert(machine_load_elf(&m, spawn_guest("hello"), &err), "%s", err.msg);
+  char text[200];
+  machine_format_addr(&m, 0x81fffff0u, text, sizeof text);
+  cr_expect_str_eq(text, "0x81fffff0");
+  uint32_t main_addr;
+  cr_assert(symtab_lookup(&m.elf.syms, "main", &main_addr));
+  machine_format_addr(&m, main_addr + 4, text, sizeof text);
+  char want[64];
+  snprintf(want, sizeof want, "main+4 (0x%08x)", main_addr + 4);
+  cr_expect_str_eq(text, want);
+  machine_free(&m);
+}
