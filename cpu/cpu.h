@@ -160,6 +160,12 @@ typedef struct cpu {
   unsigned nwatch;
   bool watch_skip;             /* run without checking watchpoints */
   cpu_watch_hit watch_hit;     /* valid after CPU_EXIT_WATCH */
+  /* Which RAM pages changed when: every store (and every host write told
+   * through cpu_code_written) stamps its page with gen.  Snapshots,
+   * checkpoints and the state hash use it to look only at pages that
+   * changed since they last looked (cpu_dirty_epoch). */
+  uint32_t *page_gen;          /* per RAM page */
+  uint32_t gen;
 } cpu;
 
 /* Sets up a CPU over ram_size bytes of host memory at guest CPU_RAM_BASE.
@@ -182,6 +188,12 @@ uint8_t *cpu_guest_ptr(cpu *c, uint32_t addr, uint32_t len);
 void cpu_code_written(cpu *c, uint32_t addr, uint32_t len);
 /* Drops every decoded instruction (after RAM was replaced wholesale). */
 void cpu_flush_code(cpu *c);
+
+/* Starts a new write epoch and returns its number e: from now on a page
+ * has been written since this call exactly when page_gen[page] >= e. */
+uint32_t cpu_dirty_epoch(cpu *c);
+/* Stamps every page as written now (after RAM was replaced wholesale). */
+void cpu_dirty_all(cpu *c);
 
 /* User-mode address translation (mmu.c).  cpu_translate() gives the RAM
  * offset for a user access to va, filling the TLB, or sets c->fault to the

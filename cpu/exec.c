@@ -68,7 +68,17 @@ bool cpu_init(cpu *c, uint8_t *ram, uint32_t ram_size) {
   c->ram = ram;
   c->ram_size = ram_size;
   c->dpages = calloc(ram_size / CPU_PAGE_SIZE, sizeof *c->dpages);
-  return c->dpages != NULL;
+  c->page_gen = calloc(ram_size / CPU_PAGE_SIZE, sizeof *c->page_gen);
+  c->gen = 1; /* every page counts as written at the start */
+  cpu_dirty_all(c);
+  return c->dpages != NULL && c->page_gen != NULL;
+}
+
+uint32_t cpu_dirty_epoch(cpu *c) { return ++c->gen; }
+
+void cpu_dirty_all(cpu *c) {
+  if (!c->page_gen) return;
+  for (uint32_t i = 0; i < c->ram_size / CPU_PAGE_SIZE; i++) c->page_gen[i] = c->gen;
 }
 
 void cpu_free(cpu *c) {
@@ -77,6 +87,8 @@ void cpu_free(cpu *c) {
   }
   free(c->dpages);
   c->dpages = NULL;
+  free(c->page_gen);
+  c->page_gen = NULL;
 }
 
 void cpu_reset(cpu *c, uint32_t pc) {
@@ -127,6 +139,9 @@ void cpu_code_written(cpu *c, uint32_t addr, uint32_t len) {
   uint32_t off = addr - CPU_RAM_BASE;
   if (off >= c->ram_size) return;
   if (len > c->ram_size - off) len = c->ram_size - off;
+  for (uint32_t p = off / CPU_PAGE_SIZE; len && p <= (off + len - 1) / CPU_PAGE_SIZE; p++) {
+    c->page_gen[p] = c->gen;
+  }
   drop_code(c, off, len);
 }
 
@@ -277,6 +292,8 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
 /* After a store: drop decoded code it overwrote.  A misaligned store can
  * reach into the next page, so both ends are checked. */
 #define STORE_DROP_CODE(match)                                         \
+  page_gen[off_ / CPU_PAGE_SIZE] = gen;                                \
+  page_gen[(off_ + MEM_SIZE(match) - 1) / CPU_PAGE_SIZE] = gen;        \
   if (c->dpages[off_ / CPU_PAGE_SIZE] ||                               \
       c->dpages[(off_ + MEM_SIZE(match) - 1) / CPU_PAGE_SIZE]) {       \
     unsigned left_ = ins->blen; /* dropping code clears it */          \
@@ -331,6 +348,7 @@ static void user_scatter(cpu *c, uint32_t va, uint32_t size,
     uint32_t o;
     if (!cpu_translate(c, va + i, CPU_ACCESS_STORE, &o)) continue; /* checked */
     c->ram[o] = split[i];
+    c->page_gen[o / CPU_PAGE_SIZE] = c->gen;
     drop_code(c, o, 1);
   }
 }

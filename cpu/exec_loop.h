@@ -78,6 +78,8 @@ static cpu_exit LOOP_NAME(cpu *c, uint64_t limit) {
   memcpy(r, c->s.x, sizeof c->s.x);
   r[REG_DISCARD] = 0;
   uint8_t *const ram = c->ram;
+  uint32_t *const page_gen = c->page_gen;
+  const uint32_t gen = c->gen;
   uint64_t icount = c->s.icount;
   uint32_t pc = c->s.pc, page_pc = 0, page_off = 0, off_ = 0, from = 0;
   bool from_known = false;

@@ -195,13 +195,20 @@ typedef struct dev_disk_host {
   bool persist;     /* --disk-write */
   bool dirty;       /* written since the last commit */
   dev_disk_overlay overlay;
+  /* A disk restored from a snapshot has no image file (fd is -1, target
+   * and dir NULL): the image's non-zero sectors are in mem_image instead
+   * (the others read as zeros).  Nothing is ever committed to it:
+   * machine_disk_commit does nothing, whatever persist says. */
+  bool in_memory;
+  dev_disk_overlay mem_image;
   /* NULL but in tests: returning false makes the step fail like EIO */
   bool (*commit_hook)(void *ctx, dev_disk_step step);
   void *commit_hook_ctx;
 } dev_disk_host;
 /* Sets the registers from the attached image (after a reset zeroed them). */
 void dev_disk_reset(dev_disk *d, const dev_disk_host *h);
-/* Reads n sectors of the image file itself (not the overlay). */
+/* Reads n sectors of the image itself (not the overlay): the file, or
+ * mem_image for a disk restored from a snapshot. */
 bool dev_disk_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
                          uint8_t *buf) __attribute__((warn_unused_result));
 /* Closes the image and frees the overlay; uncommitted writes are lost. */

@@ -26,11 +26,12 @@ void dev_disk_reset(dev_disk *d, const dev_disk_host *h) {
 }
 
 void dev_disk_close(dev_disk_host *h) {
-  if (h->path) close(h->fd);
+  if (h->path && !h->in_memory) close(h->fd);
   free(h->path);
   free(h->target);
   free(h->dir);
   dev_disk_overlay_free(&h->overlay);
+  dev_disk_overlay_free(&h->mem_image);
   memset(h, 0, sizeof *h);
 }
 
@@ -165,8 +166,24 @@ static uint8_t *request(machine *m, const uint32_t a[6], int32_t *status) {
   return buf;
 }
 
+/* A restored disk's image: its non-zero sectors, zeros between them. */
+static void mem_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
+                           uint8_t *buf) {
+  const dev_disk_overlay *img = &h->mem_image;
+  memset(buf, 0, (size_t)n * PV_DISK_SECTOR);
+  for (uint32_t i = dev_disk_overlay_lower(img, sector);
+       i < img->count && img->index[i].sector - sector < n; i++) {
+    memcpy(buf + (size_t)(img->index[i].sector - sector) * PV_DISK_SECTOR,
+           dev_disk_overlay_at(img, i), PV_DISK_SECTOR);
+  }
+}
+
 bool dev_disk_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
                          uint8_t *buf) {
+  if (h->in_memory) {
+    mem_image_read(h, sector, n, buf);
+    return true;
+  }
   size_t len = (size_t)n * PV_DISK_SECTOR;
   off_t off = (off_t)sector * PV_DISK_SECTOR;
   while (len > 0) {

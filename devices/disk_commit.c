@@ -86,7 +86,8 @@ static bool sync_dir(dev_disk_host *h) {
 
 bool machine_disk_commit(machine *m, pvl_error *err) {
   dev_disk_host *h = &m->disk_host;
-  if (!h->path || !h->persist || !h->dirty) return true;
+  /* a disk restored from a snapshot has no file to commit to */
+  if (!h->path || !h->persist || !h->dirty || h->in_memory) return true;
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.pvlab-XXXXXX", h->target) >=
       (int)sizeof tmp) {

@@ -32,7 +32,8 @@ bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
   m->cfg.display_height = dh;
   uint32_t size = cfg->mem_mib * 1024u * 1024u;
   m->ram = calloc(size, 1);
-  if (!m->ram || !cpu_init(&m->cpu, m->ram, size)) {
+  if (!m->ram || !cpu_init(&m->cpu, m->ram, size) || !machine_hash_cache_init(m)) {
+    cpu_free(&m->cpu);
     free(m->ram);
     m->ram = NULL;
     return pvl_fail(err, "cannot allocate %u MiB of guest memory; try a "
@@ -46,6 +47,7 @@ bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
 void machine_free(machine *m) {
   cpu_free(&m->cpu);
   free(m->ram);
+  free(m->page_hash);
   elf_free(&m->elf);
   dev_disk_close(&m->disk_host);
   memset(m, 0, sizeof *m);
@@ -64,6 +66,13 @@ bool machine_load_elf(machine *m, const char *path, pvl_error *err) {
   elf_free(&m->elf);
   m->elf = img;
   cpu_flush_code(&m->cpu);
+  if (reload) {
+    cpu_dirty_all(&m->cpu); /* all of RAM was cleared */
+  } else {
+    for (size_t i = 0; i < img.nsegs; i++) {
+      cpu_code_written(&m->cpu, img.segs[i].vaddr, img.segs[i].memsz);
+    }
+  }
   cpu_reset(&m->cpu, img.entry);
   memset(&m->dev, 0, sizeof m->dev);
   dev_rng_seed(&m->dev.rng, m->cfg.seed);
@@ -96,6 +105,7 @@ static cpu_exit run_slice(machine *m, uint64_t limit) {
     if (due < limit) limit = due;
   }
   limit = machine_input_slice(m, limit); /* polls host input */
+  if (m->io_due > m->cpu.s.icount && m->io_due < limit) limit = m->io_due;
   if (m->dbg.interrupt && limit - m->cpu.s.icount > MACHINE_DEBUG_SLICE) {
     limit = m->cpu.s.icount + MACHINE_DEBUG_SLICE;
   }
@@ -122,7 +132,9 @@ static machine_stop hypercall(machine *m) {
     return MACHINE_STOP_CATCH_HCALL;
   }
   dbg->catch_skip = false;
+  m->in_hcall = true;
   pvabi_dispatch(m);
+  m->in_hcall = false;
   if (m->dev.power.off) return MACHINE_STOP_SHUTDOWN;
   if (m->deadlock_events) return MACHINE_STOP_DEADLOCK;
   if (m->dev.debug.break_requested) {

@@ -40,6 +40,8 @@ typedef struct machine_config {
  * often (in instructions). */
 #define MACHINE_DEBUG_SLICE 1000000u
 
+/* The values are saved in recordings (docs/file-formats.md, RECI): add new
+ * stops at the end. */
 typedef enum machine_stop {
   MACHINE_STOP_NONE,       /* still running (only seen before a run) */
   MACHINE_STOP_SHUTDOWN,   /* the guest called shutdown: dev.power.exit_code */
@@ -121,6 +123,15 @@ typedef struct machine {
   uint32_t deadlock_events; /* after MACHINE_STOP_DEADLOCK */
   machine_stats stats;
   machine_debug dbg;
+  uint64_t *page_hash;  /* machine_state_hash_fast's cache, per page */
+  uint32_t hash_epoch;  /* ... valid for pages not written since */
+  uint32_t hash_rehashed; /* pages the last machine_state_hash_fast read */
+  /* Record and replay (replay/tap.h): a hypercall is being carried out
+   * (host input read now belongs to that instruction, not to the gap
+   * before it); and the instruction count at which the run loop must
+   * come up for air because recorded input is due then (0: none). */
+  bool in_hcall;
+  uint64_t io_due;
 } machine;
 
 /* Allocates RAM (zeroed) and resets devices; the console backend starts
@@ -191,5 +202,12 @@ void machine_print_stats(const machine *m, FILE *out, const char *prefix,
 
 /* A 64-bit hash of all guest-visible state, the same on every host. */
 uint64_t machine_state_hash(const machine *m);
+/* The same value, rehashing only the RAM pages written since the last
+ * call (cpu page stamps): cheap enough to take every few million
+ * instructions while recording.  Every write into RAM must have gone
+ * through the CPU or cpu_code_written (or cpu_dirty_all). */
+uint64_t machine_state_hash_fast(machine *m);
+/* Sets up that cache for a machine whose RAM is all zero (machine_init). */
+bool machine_hash_cache_init(machine *m) __attribute__((warn_unused_result));
 
 #endif

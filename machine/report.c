@@ -52,7 +52,8 @@ void machine_print_stats(const machine *m, FILE *out, const char *prefix,
   line(out, prefix, "traps", traps);
   for (unsigned i = 0; i < PV_CAUSE_COUNT; i++) {
     if (st->traps[i]) {
-      fprintf(out, "%s  %-18s %" PRIu64 "\n", prefix, cause_names[i], st->traps[i]);
+      fprintf(out, "%s  %-18s %" PRIu64 "\n", prefix,
+              cause_names[i] ? cause_names[i] : "(unnamed)", st->traps[i]);
     }
   }
   line(out, prefix, "events delivered", st->events_delivered);

@@ -19,9 +19,16 @@ enum {
   CLI_EXIT_FAULT = 123,       /* guest fault, diagnostic on stderr */
   CLI_EXIT_LIMIT = 124,       /* --max-insns reached */
   CLI_EXIT_HOST = 125,        /* usage error or host-side failure */
+  CLI_EXIT_DIVERGED = 126,    /* pvlab replay: the run left the recording */
 };
 
-enum { CLI_MAX_SCRIPTS = 16 };
+enum { CLI_MAX_SCRIPTS = 16, CLI_MAX_SNAPSHOTS = 64 };
+
+/* --snapshot-at ICOUNT FILE */
+typedef struct cli_snapshot_at {
+  uint64_t icount;
+  const char *path;
+} cli_snapshot_at;
 
 /* Options shared by commands that start a machine. */
 typedef struct cli_machine_opts {
@@ -39,6 +46,19 @@ typedef struct cli_machine_opts {
   unsigned nscripts;
   const char *console_input; /* --console-input FILE: the guest's input */
   bool keep_going;           /* --keep-going: stop-on-error off */
+  const char *record;        /* --record BUNDLE: the run (debug: the
+                                session's history) is written there when
+                                it ends */
+  uint64_t hash_interval;    /* --hash-interval N: run --record stores a
+                                state hash every N instructions (0: the
+                                default) */
+  /* snapshots (run and debug: --load; run: --snapshot-at) */
+  const char *load;          /* --load SNAPSHOT: the machine from a file,
+                                instead of guest and the options below */
+  const char *machine_opt;   /* the first of --mem, --seed, --display,
+                                --disk, --disk-write given (NULL: none) */
+  cli_snapshot_at snapshot_at[CLI_MAX_SNAPSHOTS]; /* in the order given */
+  unsigned nsnapshot_at;
 } cli_machine_opts;
 
 /* Parses argv into opts; prints a clear message and returns false on a bad
@@ -50,7 +70,18 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
 bool cli_parse_u64(const char *text, uint64_t *out);
 
 int cli_run(int argc, char **argv);
+/* pvlab replay BUNDLE (monitor/cli_replay.c). */
+int cli_replay(int argc, char **argv);
+/* How a run ended, as a message on stderr and `pvlab run`'s exit status
+ * (monitor/cli_run.c); replay reports a replayed run the same way. */
+int cli_outcome(const machine *m, uint64_t max_insns);
+/* pvlab info FILE: what a snapshot or bundle holds (monitor/cli_info.c). */
+int cli_info(int argc, char **argv);
 int cli_debug(int argc, char **argv);
+/* pvlab replay --debug BUNDLE: the monitor on a recording, stopped where
+ * it starts (monitor/cli_debug.c); commands from the terminal or stdin as
+ * for pvlab debug.  Returns the exit status. */
+int cli_debug_bundle(const char *bundle);
 
 /* The monitor on a terminal (monitor/repl.c, the one file that uses
  * libedit): the "(pvlab) " prompt with line editing, history in a file,
@@ -77,11 +108,23 @@ bool cli_display_start(cli_display *d, machine *m, const cli_machine_opts *opts,
 bool cli_display_finish(cli_display *d, const cli_machine_opts *opts);
 
 /* The machine of a command-line run, shared by run and debug: m made from
- * opts with the guest loaded, --disk attached, the console on console's
- * file descriptors, guest log lines on stderr, and its display (d).
+ * opts with the guest loaded and --disk attached (or restored from --load),
+ * the console on console's file descriptors, guest log lines on stderr,
+ * and its display (d).
  * Prints a message and returns false (m freed) on failure. */
 bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
                        dev_console_fd *console, const char *cmd);
+/* Snapshots on the command line (monitor/cli_snap.c).  cli_check_counts:
+ * --max-insns and --snapshot-at lie ahead of m's instruction count (which
+ * --load may have set); prints why not.  cli_run_snapshots: machine_run to
+ * limit, stopping at each --snapshot-at count to save the machine, the run
+ * otherwise unchanged; *saved is false (after a message) when a snapshot
+ * could not be written or the guest stopped before its count. */
+bool cli_check_counts(const machine *m, const cli_machine_opts *opts, const char *cmd);
+struct recorder;
+machine_stop cli_run_snapshots(machine *m, const cli_machine_opts *opts,
+                               struct recorder *rec, uint64_t limit, bool *saved);
+
 /* The end of the run: commits --disk-write and finishes the display (the
  * caller still frees m); false after printing what failed. */
 bool cli_machine_finish(machine *m, cli_display *d, const cli_machine_opts *opts);

@@ -80,6 +80,62 @@ static bool size_opt(const char *cmd, const char *value, uint32_t *w,
   return true;
 }
 
+/* The option arg names if it shapes the machine that a snapshot brings
+ * along (memory, seed, display, disk), else NULL. */
+static const char *machine_option(const char *arg) {
+  static const char *const names[] = {"--mem", "--seed", "--display",
+                                      "--disk", "--disk-write"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    size_t n = strlen(names[i]);
+    if (strncmp(arg, names[i], n) == 0 && (arg[n] == 0 || arg[n] == '=')) {
+      return names[i];
+    }
+  }
+  return NULL;
+}
+
+/* An option's value that must be there and not empty. */
+static bool needs(const char *cmd, const char *name, const char *value,
+                  const char *what) {
+  if (value && *value) return true;
+  fprintf(stderr, "pvlab %s: %s needs %s\n", cmd, name, what);
+  return false;
+}
+
+/* --snapshot-at ICOUNT FILE: two values. */
+static bool snapshot_at_opt(int argc, char **argv, int *i, const char *value,
+                            cli_machine_opts *opts) {
+  uint64_t n;
+  if (!number_opt("run", "--snapshot-at", value, 0, UINT64_MAX, &n)) return false;
+  if (*i + 1 >= argc || !*argv[*i + 1]) {
+    fprintf(stderr, "pvlab run: --snapshot-at needs an instruction count and a "
+            "file: --snapshot-at ICOUNT FILE\n");
+    return false;
+  }
+  if (opts->nsnapshot_at == CLI_MAX_SNAPSHOTS) {
+    fprintf(stderr, "pvlab run: at most %d --snapshot-at\n", CLI_MAX_SNAPSHOTS);
+    return false;
+  }
+  opts->snapshot_at[opts->nsnapshot_at++] = (cli_snapshot_at){n, argv[++*i]};
+  return true;
+}
+
+/* --load against the options it replaces. */
+static bool check_load(const cli_machine_opts *opts, const char *cmd) {
+  if (opts->load && opts->guest) {
+    fprintf(stderr, "pvlab %s: --load %s brings its own guest; give either "
+            "%s or --load SNAPSHOT, not both\n", cmd, opts->load, opts->guest);
+    return false;
+  }
+  if (opts->load && opts->machine_opt) {
+    fprintf(stderr, "pvlab %s: %s cannot go with --load: the snapshot has the "
+            "machine's memory size, seed, display and disk as they were "
+            "saved\n", cmd, opts->machine_opt);
+    return false;
+  }
+  return true;
+}
+
 bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
                             const char *cmd) {
   memset(opts, 0, sizeof *opts);
@@ -88,6 +144,7 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
   for (int i = 0; i < argc; i++) {
     const char *value;
     uint64_t n;
+    if (!opts->machine_opt) opts->machine_opt = machine_option(argv[i]);
     if (opt_value(argc, argv, &i, "--mem", &value)) {
       if (!number_opt(cmd, "--mem", value, 1, MACHINE_MAX_MEM_MIB, &n)) return false;
       opts->cfg.mem_mib = (uint32_t)n;
@@ -100,10 +157,7 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     } else if (strcmp(argv[i], "--stats") == 0) {
       opts->stats = true;
     } else if (opt_value(argc, argv, &i, "--disk", &value)) {
-      if (!value || !*value) {
-        fprintf(stderr, "pvlab %s: --disk needs an image file\n", cmd);
-        return false;
-      }
+      if (!needs(cmd, "--disk", value, "an image file")) return false;
       opts->disk = value;
     } else if (strcmp(argv[i], "--disk-write") == 0) {
       opts->disk_write = true;
@@ -113,10 +167,7 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     } else if (strcmp(argv[i], "--headless") == 0) {
       opts->headless = true;
     } else if (opt_value(argc, argv, &i, "--screenshot", &value)) {
-      if (!value || !*value) {
-        fprintf(stderr, "pvlab %s: --screenshot needs a file name (FILE.png)\n", cmd);
-        return false;
-      }
+      if (!needs(cmd, "--screenshot", value, "a file name (FILE.png)")) return false;
       opts->screenshot = value;
     } else if (opt_value(argc, argv, &i, "--keys", &value)) {
       if (!value) {
@@ -137,13 +188,21 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
       }
       opts->scripts[opts->nscripts++] = value;
     } else if (debug && opt_value(argc, argv, &i, "--console-input", &value)) {
-      if (!value || !*value) {
-        fprintf(stderr, "pvlab %s: --console-input needs a file\n", cmd);
-        return false;
-      }
+      if (!needs(cmd, "--console-input", value, "a file")) return false;
       opts->console_input = value;
     } else if (debug && strcmp(argv[i], "--keep-going") == 0) {
       opts->keep_going = true;
+    } else if (!debug && opt_value(argc, argv, &i, "--hash-interval", &value)) {
+      if (!number_opt(cmd, "--hash-interval", value, 1000, UINT64_MAX, &n)) return false;
+      opts->hash_interval = n;
+    } else if (opt_value(argc, argv, &i, "--record", &value)) {
+      if (!needs(cmd, "--record", value, "a file for the recording")) return false;
+      opts->record = value;
+    } else if (opt_value(argc, argv, &i, "--load", &value)) {
+      if (!needs(cmd, "--load", value, "a snapshot file")) return false;
+      opts->load = value;
+    } else if (!debug && opt_value(argc, argv, &i, "--snapshot-at", &value)) {
+      if (!snapshot_at_opt(argc, argv, &i, value, opts)) return false;
     } else if (argv[i][0] == '-' && argv[i][1] != 0) {
       fprintf(stderr, "pvlab %s: unknown option '%s'; see 'pvlab help %s'\n",
               cmd, argv[i], cmd);
@@ -156,14 +215,15 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
       opts->guest = argv[i];
     }
   }
+  if (!check_load(opts, cmd)) return false;
   if (opts->disk_write && !opts->disk) {
     fprintf(stderr, "pvlab %s: --disk-write saves the guest's writes to the "
             "--disk image, but no --disk IMAGE was given\n", cmd);
     return false;
   }
-  if (!opts->guest) {
+  if (!opts->guest && !opts->load) {
     fprintf(stderr, "pvlab %s: which guest? usage: pvlab %s GUEST.elf "
-            "[options]\n", cmd, cmd);
+            "[options], or pvlab %s --load SNAPSHOT [options]\n", cmd, cmd, cmd);
     return false;
   }
   return true;

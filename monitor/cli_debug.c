@@ -11,9 +11,12 @@
  *  - When stdin is not a terminal it carries the monitor's commands, so the
  *    guest gets its input from --console-input FILE, or sees end of input.
  * Scripts (-x) and piped commands stop at their first error unless
- * --keep-going; the exit status tells a script whether that happened. */
+ * --keep-going; the exit status tells a script whether that happened.
+ * With --record the session's history becomes a bundle when it ends; and
+ * `pvlab replay --debug` opens the same session on a bundle. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "monitor/cli.h"
+#include "replay/bundle.h"
 
 enum { CLI_DEBUG_FAILED = 1 }; /* a script or piped command failed */
 
@@ -35,6 +39,8 @@ typedef struct debug_console {
   const machine *m;
   bool from_file; /* --console-input: rewound when the guest restarts */
   uint64_t offset;  /* how far into it the guest has read */
+  uint64_t base;    /* what the guest had read before the file's first
+                       byte: a --load snapshot's console count */
 } debug_console;
 
 /* The monitor's buffered messages first, so the two stay in order. */
@@ -46,11 +52,12 @@ static bool con_write(void *ctx, const uint8_t *buf, size_t len) {
 
 /* restart and load start a fresh machine, which has read nothing: the
  * file goes back to its start, so every run of the guest sees the same
- * input. */
+ * input.  (From a snapshot, the file is what comes after it.) */
 static long con_read(void *ctx, uint8_t *buf, size_t len) {
   debug_console *c = ctx;
   if (c->no_input) return 0;
-  uint64_t read_so_far = c->m->dev.console.bytes_in;
+  uint64_t in = c->m->dev.console.bytes_in;
+  uint64_t read_so_far = in > c->base ? in - c->base : 0;
   if (c->from_file && read_so_far < c->offset &&
       lseek(c->fd.in_fd, (off_t)read_so_far, SEEK_SET) >= 0) {
     c->offset = read_so_far;
@@ -115,11 +122,9 @@ static mon_status run_script(mon *s, const char *path, bool *host_error) {
   return st;
 }
 
-/* The session after the machine is up: banner, scripts, then commands from
- * the terminal or stdin.  Returns the exit status. */
+/* The session after the machine is up and the banner: scripts, then
+ * commands from the terminal or stdin.  Returns the exit status. */
 static int session(mon *s, const cli_machine_opts *opts, bool interactive) {
-  printf("pvlab debug: %s is stopped at its entry point; 'help' lists the "
-         "commands\n", opts->guest);
   mon_show_next(s, stdout);
   fflush(stdout);
   int status = 0;
@@ -142,6 +147,30 @@ static int session(mon *s, const cli_machine_opts *opts, bool interactive) {
   return status;
 }
 
+/* Ctrl-C (or a driving program's SIGINT) stops the running command;
+ * SA_RESTART keeps stdin's reads going.  repl.c has its own. */
+static int session_with_sigint(mon *s, const cli_machine_opts *opts, bool interactive) {
+  struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
+  int status = session(s, opts, interactive);
+  fflush(stdout);
+  sigaction(SIGINT, &old, NULL);
+  return status;
+}
+
+/* --record: the bundle, once the session is over. */
+static bool save_recording(mon *s, const char *path) {
+  pvl_error err;
+  if (!mon_record_save(s, path, &err)) {
+    fprintf(stderr, "pvlab debug: --record: %s\n", err.msg);
+    return false;
+  }
+  printf("pvlab debug: the session is recorded in %s ('pvlab replay %s' replays it)\n",
+         path, path);
+  return true;
+}
+
 /* The machine and its monitor around a session; returns the exit status. */
 static int debug_machine(const cli_machine_opts *opts, debug_console *con,
                          bool interactive) {
@@ -150,25 +179,88 @@ static int debug_machine(const cli_machine_opts *opts, debug_console *con,
   if (!cli_machine_start(&m, &display, opts, &con->fd, "debug")) return CLI_EXIT_HOST;
   con->inner = m.console_io;
   con->m = &m;
+  con->base = m.dev.console.bytes_in;
   m.console_io = (dev_console_backend){con, con_write, con_read, con_ready};
   int status = CLI_EXIT_HOST;
-  mon *s = mon_new(&m, opts->guest);
-  if (s) {
+  /* what restart loads again: the ELF, or the snapshot */
+  mon *s = mon_new(&m, opts->guest ? opts->guest : opts->load);
+  pvl_error err;
+  if (!s) {
+    fprintf(stderr, "pvlab debug: out of memory for the monitor\n");
+  } else if (opts->record && !mon_record_start(s, &err)) {
+    fprintf(stderr, "pvlab debug: --record %s: %s\n", opts->record, err.msg);
+  } else {
     con->interrupt = sigint_flag = mon_interrupt_flag(s);
     if (opts->keep_going) mon_set_stop_on_error(s, false);
-    /* Ctrl-C (or a driving program's SIGINT) stops the running command;
-     * SA_RESTART keeps stdin's reads going.  repl.c has its own. */
-    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    status = session(s, opts, interactive);
-    fflush(stdout);
-    sigaction(SIGINT, &old, NULL);
-    mon_free(s);
-  } else {
-    fprintf(stderr, "pvlab debug: out of memory for the monitor\n");
+    if (opts->load) {
+      printf("pvlab debug: %s from snapshot %s is stopped at icount %" PRIu64
+             "; 'help' lists the commands\n", m.elf.name ? m.elf.name : "the guest",
+             opts->load, m.cpu.s.icount);
+    } else {
+      printf("pvlab debug: %s is stopped at its entry point; 'help' lists the "
+             "commands\n", opts->guest);
+    }
+    status = session_with_sigint(s, opts, interactive);
+    if (opts->record && !save_recording(s, opts->record)) status = CLI_EXIT_HOST;
   }
+  mon_free(s);
   if (!cli_machine_finish(&m, &display, opts)) status = CLI_EXIT_HOST;
+  machine_free(&m);
+  return status;
+}
+
+static void log_to_stderr(void *ctx, const char *text) {
+  (void)ctx;
+  fprintf(stderr, "pvlab: guest log: %s\n", text);
+}
+
+/* The monitor on a replay: the player's tap is the session's history, so
+ * the guest's input is the recording's alone; its output is shown the
+ * first time the guest gets to it. */
+static int debug_replay(const char *bundle, machine *m, debug_console *con, bool interactive) {
+  player p;
+  pvl_error err;
+  if (!play_open(&p, m, bundle, &err)) {
+    fprintf(stderr, "pvlab replay: %s\n", err.msg);
+    return CLI_EXIT_HOST;
+  }
+  dev_frame frame = {0};
+  int status = CLI_EXIT_HOST;
+  mon *s = NULL;
+  if (!dev_frame_init(&frame, m->cfg.display_width, m->cfg.display_height) ||
+      !(s = mon_new_on_tap(m, bundle, &p.tap))) {
+    fprintf(stderr, "pvlab replay: out of memory for the monitor\n");
+  } else {
+    m->display_io = dev_frame_backend(&frame);
+    con->interrupt = sigint_flag = mon_interrupt_flag(s);
+    printf("pvlab replay: %s is stopped where the recording starts (icount %" PRIu64
+           "; it ends at icount %" PRIu64 "); 'help' lists the commands\n", bundle,
+           m->cpu.s.icount, p.end.icount);
+    cli_machine_opts opts = {.guest = bundle};
+    status = session_with_sigint(s, &opts, interactive);
+  }
+  mon_free(s);
+  dev_frame_free(&frame);
+  play_free(&p);
+  return status;
+}
+
+int cli_debug_bundle(const char *bundle) {
+  signal(SIGPIPE, SIG_IGN);
+  machine m;
+  machine_config cfg = {.mem_mib = 1}; /* the recording says how much */
+  pvl_error err;
+  if (!machine_init(&m, &cfg, &err)) {
+    fprintf(stderr, "pvlab replay: %s\n", err.msg);
+    return CLI_EXIT_HOST;
+  }
+  bool interactive = isatty(STDIN_FILENO);
+  debug_console con = {.fd = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO},
+                       .no_input = true, .m = &m};
+  con.inner = dev_console_fd_backend(&con.fd);
+  m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
+  m.log_io = (dev_log_backend){NULL, log_to_stderr};
+  int status = debug_replay(bundle, &m, &con, interactive);
   machine_free(&m);
   return status;
 }

@@ -32,8 +32,9 @@ bool cli_display_start(cli_display *d, machine *m, const cli_machine_opts *opts,
   m->display_io = dev_frame_backend(&d->frame);
   dev_input_backend input = {0};
   if (!opts->headless && have_display_server()) {
-    const char *name = strrchr(opts->guest, '/');
-    d->sdl = mon_sdl_new(&d->frame, name ? name + 1 : opts->guest);
+    const char *title = opts->guest ? opts->guest : opts->load;
+    const char *name = strrchr(title, '/');
+    d->sdl = mon_sdl_new(&d->frame, name ? name + 1 : title);
     if (!d->sdl) {
       fprintf(stderr, "pvlab: out of memory for the display window\n");
       display_free(d);

@@ -8,6 +8,8 @@
 
 #include "monitor/cli.h"
 #include "pvabi/hcall.h"
+#include "replay/bundle.h"
+#include "snapshot/snapshot.h"
 
 static double host_seconds(void) {
   struct timespec ts;
@@ -21,7 +23,7 @@ static void log_to_stderr(void *ctx, const char *text) {
 }
 
 /* Turns the way the machine stopped into a message and an exit status. */
-static int outcome(const machine *m, uint64_t max_insns) {
+int cli_outcome(const machine *m, uint64_t max_insns) {
   char text[1024], where[200];
   switch (m->stop) {
   case MACHINE_STOP_SHUTDOWN: {
@@ -96,11 +98,15 @@ static int outcome(const machine *m, uint64_t max_insns) {
 bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
                        dev_console_fd *console, const char *cmd) {
   pvl_error err;
-  if (!machine_init(m, &opts->cfg, &err) ||
-      !machine_load_elf(m, opts->guest, &err) ||
-      (opts->disk &&
-       !machine_disk_attach(m, opts->disk, opts->disk_write, &err))) {
-    fprintf(stderr, "pvlab: %s\n", err.msg);
+  machine_config any = {.mem_mib = 1}; /* --load: the snapshot says */
+  bool ok = opts->load
+                ? machine_init(m, &any, &err) && snap_load(m, opts->load, &err)
+                : machine_init(m, &opts->cfg, &err) &&
+                      machine_load_elf(m, opts->guest, &err) &&
+                      (!opts->disk ||
+                       machine_disk_attach(m, opts->disk, opts->disk_write, &err));
+  if (!ok) fprintf(stderr, "pvlab: %s\n", err.msg);
+  if (!ok || !cli_check_counts(m, opts, cmd)) {
     machine_free(m);
     return false;
   }
@@ -110,6 +116,7 @@ bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
     machine_free(m);
     return false;
   }
+  snap_show_display(m); /* a restored guest's frame, in the new window */
   return true;
 }
 
@@ -136,11 +143,34 @@ int cli_run(int argc, char **argv) {
   dev_console_fd fds = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
   if (!cli_machine_start(&m, &display, &opts, &fds, "run")) return CLI_EXIT_HOST;
 
+  recorder rec;
+  pvl_error err;
+  if (opts.record && !rec_start(&rec, &m, opts.hash_interval, &err)) {
+    fprintf(stderr, "pvlab: cannot record: %s\n", err.msg);
+    cli_machine_finish(&m, &display, &opts);
+    machine_free(&m);
+    return CLI_EXIT_HOST;
+  }
   double start = host_seconds();
-  machine_run(&m, opts.max_insns ? opts.max_insns : UINT64_MAX);
+  bool saved;
+  cli_run_snapshots(&m, &opts, opts.record ? &rec : NULL,
+                    opts.max_insns ? opts.max_insns : UINT64_MAX, &saved);
   double seconds = host_seconds() - start;
 
-  int status = outcome(&m, opts.max_insns);
+  int status = cli_outcome(&m, opts.max_insns);
+  if (!saved) status = CLI_EXIT_HOST;
+  if (opts.record) {
+    /* the recording matters most when the run failed: write it anyway */
+    if (rec_save(&rec, opts.record, &err)) {
+      fprintf(stderr, "pvlab: recorded %" PRIu64 " instructions in %s; "
+              "'pvlab replay %s' runs it again\n", m.cpu.s.icount, opts.record,
+              opts.record);
+    } else {
+      fprintf(stderr, "pvlab: %s\n", err.msg);
+      status = CLI_EXIT_HOST;
+    }
+    rec_free(&rec);
+  }
   if (!cli_machine_finish(&m, &display, &opts)) status = CLI_EXIT_HOST;
   if (opts.stats) machine_print_stats(&m, stderr, "pvlab: ", seconds);
   machine_free(&m);

@@ -371,7 +371,7 @@ static const info_sub subs[] = {
   {"registers", "r", info_registers}, {"breakpoints", "b", info_breakpoints},
   {"symbol", "", info_symbol},        {"hcalls", "", info_hcalls},
   {"devices", "", info_devices},      {"mmu", "", info_mmu},
-  {"stats", "", info_stats},
+  {"stats", "", info_stats},          {"reverse", "", mon_info_reverse},
 };
 #define NSUBS (sizeof subs / sizeof subs[0])
 

@@ -17,9 +17,13 @@ static const mon_command commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-/* The console wrapper: remembers whether guest output ended mid-line. */
+/* The console wrapper: remembers whether guest output ended mid-line.  It
+ * sits under the tap, which does not pass on the output of the past
+ * re-run; a replay's tap does, so output from before the furthest point
+ * history has reached (shown then) is dropped here. */
 static bool console_write(void *ctx, const uint8_t *buf, size_t len) {
   mon *s = ctx;
+  if (s->m->cpu.s.icount < s->hist.reached) return true;
   if (len) s->guest_line_open = buf[len - 1] != '\n';
   return s->console.write(s->console.ctx, buf, len);
 }
@@ -33,12 +37,15 @@ static bool console_ready(void *ctx, bool wait) {
 }
 
 void mon_set_console(mon *s, dev_console_backend console) {
+  dev_console_backend wrapper = {s, console_write, console_read, console_ready};
   s->console = console;
-  s->m->console_io = (dev_console_backend){s, console_write, console_read,
-                                           console_ready};
+  if (s->hist.tap) s->hist.tap->live_con = wrapper;
+  else s->m->console_io = wrapper;
 }
 
-mon *mon_new(machine *m, const char *guest) {
+/* A monitor over m, its console wrapped; its history's tap is ext or its
+ * own (put on above the wrapper). */
+static mon *new_session(machine *m, const char *guest, tap *ext) {
   mon *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->m = m;
@@ -52,8 +59,16 @@ mon *mon_new(machine *m, const char *guest) {
   m->dbg.interrupt = &s->interrupt;
   m->dbg.trace = mon_trace_event;
   m->dbg.trace_ctx = s;
-  mon_set_console(s, m->console_io);
+  s->hist.tap = ext; /* the wrapper goes under it */
+  mon_set_console(s, ext ? ext->live_con : m->console_io);
+  mon_history_init(s, ext);
   return s;
+}
+
+mon *mon_new(machine *m, const char *guest) { return new_session(m, guest, NULL); }
+
+mon *mon_new_on_tap(machine *m, const char *guest, tap *t) {
+  return new_session(m, guest, t);
 }
 
 void mon_free(mon *s) {
@@ -62,7 +77,11 @@ void mon_free(mon *s) {
   mon_trace_close_all(s);
   mon_bp_free_all(s);
   free(s->history);
-  s->m->console_io = s->console;
+  tap *t = s->hist.tap;
+  bool ext = s->hist.replay;
+  mon_history_free(s);
+  if (ext) t->live_con = s->console;
+  else s->m->console_io = s->console;
   s->m->dbg.interrupt = NULL;
   s->m->dbg.trace = NULL;
   free(s->guest);

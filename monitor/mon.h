@@ -26,9 +26,27 @@ typedef enum mon_status {
 } mon_status;
 
 /* A monitor over m (which the caller owns and keeps alive); guest is the
- * ELF that `restart` loads again.  NULL when out of memory. */
+ * ELF that `restart` loads again.  NULL when out of memory.  The monitor
+ * keeps the session's history for reverse execution: a tap on m's console
+ * and input backends (replay/tap.h) logs what the guest receives, and
+ * checkpoints are taken as the guest runs (docs/monitor.md). */
 mon *mon_new(machine *m, const char *guest);
+/* The same over a machine that already has a tap on it, which history
+ * uses instead of one of its own: a replay's (pvlab replay --debug), where
+ * all input comes from the recording.  The tap must outlive the monitor;
+ * `restart` is refused (a replay has no guest file to load). */
+struct tap;
+mon *mon_new_on_tap(machine *m, const char *guest, struct tap *t);
 void mon_free(mon *s);
+
+/* pvlab debug --record: keeps what a bundle (replay/bundle.h) of the
+ * session needs: the state where history starts (taken again whenever it
+ * starts again: set, load, restart), the input log and a state hash at
+ * every checkpoint.  mon_record_save writes it, ending where history got
+ * furthest (the machine is moved there first). */
+bool mon_record_start(mon *s, pvl_error *err) __attribute__((warn_unused_result));
+bool mon_record_save(mon *s, const char *path, pvl_error *err)
+    __attribute__((warn_unused_result));
 
 mon_status mon_exec(mon *s, const char *line, FILE *out);
 

@@ -2,7 +2,8 @@
  * scripts; mon_util.c: reading and naming guest things; run.c: execution
  * and stop reports; break.c: breakpoints, watchpoints, catchpoints;
  * inspect.c: info and backtraces; examine.c: print, x and disassemble;
- * set.c: set and load; trace.c). */
+ * set.c: set and load; trace.c; reverse.c: history, checkpoints and
+ * the reverse commands). */
 #ifndef PVLAB_MONITOR_MON_INT_H
 #define PVLAB_MONITOR_MON_INT_H
 
@@ -10,6 +11,8 @@
 
 #include "monitor/mon.h"
 #include "monitor/mon_cmds.h"
+#include "replay/bundle.h"
+#include "snapshot/timeline.h"
 
 typedef enum mon_bp_kind {
   MON_BP_BREAK,
@@ -32,6 +35,34 @@ typedef struct mon_bp {
 } mon_bp;
 
 enum { MON_TRACE_INSN, MON_TRACE_HCALL, MON_TRACE_TRAP, MON_TRACE_KINDS };
+
+/* The session's history, for reverse execution (reverse.c): the tap that
+ * logs the guest's input (the session's own, or a replay's), checkpoints
+ * along the way, and, with --record, what the bundle needs. */
+typedef struct mon_history {
+  tap own;          /* the session's tap, when tap points here */
+  tap *tap;
+  bool replay;      /* the tap is a replay's: pvlab replay --debug */
+  timeline tl;
+  bool ok;          /* the timeline has checkpoint 0 (not out of memory) */
+  bool reexec;      /* re-running the past: no traces */
+  uint64_t reached; /* the furthest icount this history has reached: guest
+                       output before it has been shown already */
+  machine_stop end_stop; /* how the guest stopped at reached */
+  /* A trap from user mode (ecall, page fault...) counts no instruction:
+   * at the icount where one was taken there are two points, before it and
+   * after it (at the kernel's entry).  Seeking an icount gives the first;
+   * trap_seen/trap_at say the machine is at the second; traps lists the
+   * icounts in history where one was taken, in order. */
+  bool trap_seen;
+  uint64_t trap_at;
+  uint64_t *traps;
+  size_t ntraps, captraps;
+  bool recording;   /* pvlab debug --record */
+  bool rec_broken;  /* out of memory for it */
+  bundle_init rec_init;
+  bundle_hashes rec_hashes;
+} mon_history;
 
 struct mon {
   machine *m;
@@ -62,6 +93,7 @@ struct mon {
   char x_fmt, x_size;
   bool x_have_next;
   uint32_t x_next;
+  mon_history hist;
 };
 
 /* Handlers, one per row of MON_COMMANDS. */
@@ -79,6 +111,8 @@ mon_status mon_fail(FILE *out, const char *fmt, ...)
 const char *mon_skip_space(const char *p);
 bool mon_next_word(const char **p, char *word, size_t size);
 bool mon_parse_count(const char *text, uint64_t *value);
+/* The instruction count cmd takes as its argument (prints what is wrong). */
+bool mon_icount_arg(const char *cmd, const char *args, uint64_t *icount, FILE *out);
 
 /* Registers by name, with or without '$': x0-x31 by ABI name or xN (fp
  * is s0) are 0-31, then these; -1 for no register.  The value of icount
@@ -108,11 +142,57 @@ void mon_format_addr(const mon *s, uint32_t addr, char *buf, size_t size);
 /* Before the monitor speaks after guest output: end the guest's line. */
 void mon_fresh_line(mon *s, FILE *out);
 
+/* How a run under the monitor stopped (run.c's engine), for the report. */
+typedef struct mon_stop {
+  machine_stop why;
+  mon_bp *bp;         /* the user's breakpoint/watchpoint/catchpoint */
+  bool internal;      /* the internal breakpoint (nexti, finish, until) */
+  bool is_write;      /* watchpoints: the access */
+  uint32_t insn_pc;   /* watchpoints: the instruction that accessed */
+  uint8_t old[8], now[8];
+  bool have_old;
+} mon_stop;
+
+/* run.c: runs until icount reaches limit or something stops the guest for
+ * good (a breakpoint whose condition holds, a watchpoint whose value
+ * changed, a catchpoint, a fault...), stepping off a breakpoint at the pc
+ * first; and the report of such a stop (why, then the next instruction). */
+machine_stop mon_go(mon *s, uint64_t limit, mon_stop *si);
+void mon_report(mon *s, const mon_stop *si, FILE *out);
+/* run.c: an optional count (stepi N): an expression, 1 when absent, not
+ * 0 (prints what is wrong). */
+bool mon_count_arg(mon *s, const char *args, uint64_t *n, FILE *out);
+/* run.c: whether a stop ends the guest (shut down, faulted...). */
+bool mon_guest_finished(machine_stop st);
+/* run.c: the first enabled breakpoint at pc whose condition holds,
+ * counting its hit; NULL when none. */
+mon_bp *mon_breakpoint_hit(mon *s, uint32_t pc);
+
+/* reverse.c: machine_run for the monitor: it logs input through the tap
+ * and takes checkpoints on the way. */
+machine_stop mon_machine_run(mon *s, uint64_t limit);
+/* reverse.c: the session's history (mon_new) and its end (mon_free); ext
+ * is a replay's tap to use instead of the session's own (or NULL). */
+void mon_history_init(mon *s, tap *ext);
+void mon_history_free(mon *s);
+/* reverse.c: the state was changed by hand (set, load, restart, loadvm):
+ * the recorded future no longer follows, so history starts again here. */
+void mon_history_reset(mon *s);
+/* reverse.c: the machine took a trap with this cause (trace.c's hook). */
+void mon_history_trap(mon *s, uint32_t cause);
+/* reverse.c: `set reverse-budget MIB` and `set reverse-interval N`. */
+mon_status mon_set_reverse(mon *s, const char *what, const char *args, FILE *out);
+/* reverse.c: `info reverse`. */
+mon_status mon_info_reverse(mon *s, const char *args, FILE *out);
+
 /* run.c: whether the guest can run (prints why not). */
 bool mon_can_run(mon *s, FILE *out);
 /* run.c: after machine_load_elf, forgets the previous run (statistics,
  * hypercall log, how it stopped) and shows where the new one starts. */
 void mon_guest_loaded(mon *s, const char *what, FILE *out);
+/* run.c: the part of that a restored snapshot needs (it brings its own
+ * statistics): the hypercall log, how the guest stopped, the history. */
+void mon_forget_run(mon *s);
 
 /* break.c: pushes enabled breakpoints, watchpoints and catchpoints down
  * to the machine; skip_pc leaves out breakpoints at the pc (to step off

@@ -45,6 +45,13 @@ bool mon_parse_count(const char *text, uint64_t *value) {
   return true;
 }
 
+bool mon_icount_arg(const char *cmd, const char *args, uint64_t *icount, FILE *out) {
+  const char *p = mon_skip_space(args);
+  if (mon_parse_count(p, icount)) return true;
+  mon_fail(out, "%s needs an instruction count (a number), not \"%s\"", cmd, p);
+  return false;
+}
+
 int mon_reg_index(const char *name) {
   static const char *const extra[] = {"pc", "icount", "mode", "pt_root", "asid"};
   if (*name == '$') name++;

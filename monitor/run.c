@@ -1,23 +1,15 @@
-/* Running the guest under the monitor: one engine (go) that steps off a
+/* Running the guest under the monitor: one engine (mon_go) that steps off a
  * breakpoint it is sitting on, runs, and decides whether a breakpoint,
  * watchpoint or catchpoint the machine stopped at really ends the command
  * (conditions, value changes, the internal breakpoint's frame); and the
- * report: one line saying why the guest stopped, then the next instruction. */
+ * report: one line saying why the guest stopped, then the next instruction.
+ * Runs go through mon_machine_run (reverse.c), which keeps the history. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "monitor/mon_int.h"
 #include "pvabi/hcall.h"
-
-typedef struct stop_info {
-  machine_stop why;
-  mon_bp *bp;         /* the user's breakpoint/watchpoint/catchpoint */
-  bool internal;      /* the internal breakpoint (nexti, finish, until) */
-  bool is_write;      /* watchpoints: the access */
-  uint32_t insn_pc;   /* watchpoints: the instruction that accessed */
-  uint8_t old[8], now[8];
-  bool have_old;
-} stop_info;
+#include "snapshot/snapshot.h"
 
 bool mon_can_run(mon *s, FILE *out) {
   if (!s->guest_done) return true;
@@ -33,10 +25,9 @@ static bool bp_enabled_at(const mon *s, uint32_t pc) {
   return s->internal_active && s->internal_addr == pc;
 }
 
-/* The first enabled breakpoint at pc whose condition holds (counting its
- * hit); a condition that cannot be evaluated counts as true, so the user
- * sees the problem. */
-static mon_bp *breakpoint_hit(mon *s, uint32_t pc) {
+/* A condition that cannot be evaluated counts as true, so the user sees
+ * the problem. */
+mon_bp *mon_breakpoint_hit(mon *s, uint32_t pc) {
   mon_bp *hit = NULL;
   for (size_t i = 0; i < s->nbps; i++) {
     mon_bp *b = &s->bps[i];
@@ -63,7 +54,7 @@ static mon_bp *catch_hit(mon *s, mon_bp_kind kind, int which) {
 
 /* A watchpoint stopped the CPU before the access: carry the access out,
  * then decide. */
-static machine_stop watch_step(mon *s, stop_info *si, bool *stop) {
+static machine_stop watch_step(mon *s, mon_stop *si, bool *stop) {
   machine *m = s->m;
   cpu_watch_hit wh = m->cpu.watch_hit;
   mon_bp *b = mon_bp_find(s, s->watch_bp[wh.index]);
@@ -72,7 +63,7 @@ static machine_stop watch_step(mon *s, stop_info *si, bool *stop) {
   si->have_old = b && mon_read(s, b->addr, si->old, len);
   mon_arm(s, true);
   m->cpu.watch_skip = true;
-  machine_stop st = machine_run(m, m->cpu.s.icount + 1);
+  machine_stop st = mon_machine_run(s, m->cpu.s.icount + 1);
   m->cpu.watch_skip = false;
   *stop = false;
   if (!b) return st;
@@ -87,14 +78,13 @@ static machine_stop watch_step(mon *s, stop_info *si, bool *stop) {
   return st;
 }
 
-static bool guest_finished(machine_stop st) {
+bool mon_guest_finished(machine_stop st) {
   return st == MACHINE_STOP_SHUTDOWN || st == MACHINE_STOP_FAULT ||
          st == MACHINE_STOP_HOST_ERROR || st == MACHINE_STOP_DEADLOCK ||
          st == MACHINE_STOP_CLOSED;
 }
 
-/* Runs until icount reaches limit or something stops the guest for good. */
-static machine_stop go(mon *s, uint64_t limit, stop_info *si) {
+machine_stop mon_go(mon *s, uint64_t limit, mon_stop *si) {
   machine *m = s->m;
   memset(si, 0, sizeof *si);
   if (s->last_stop == MACHINE_STOP_CATCH_HCALL && m->cpu.s.pc == s->catch_pc) {
@@ -115,7 +105,7 @@ static machine_stop go(mon *s, uint64_t limit, stop_info *si) {
     uint64_t lim = on_bp || tracing ? m->cpu.s.icount + 1 : limit;
     mon_arm(s, on_bp);
     if (tracing) mon_trace_insn(s);
-    machine_stop st = machine_run(m, lim);
+    machine_stop st = mon_machine_run(s, lim);
     bool stop = true;
     switch (st) {
     case MACHINE_STOP_LIMIT: stop = m->cpu.s.icount >= limit; break;
@@ -125,7 +115,7 @@ static machine_stop go(mon *s, uint64_t limit, stop_info *si) {
         si->internal = true;
         break;
       }
-      si->bp = breakpoint_hit(s, m->cpu.s.pc);
+      si->bp = mon_breakpoint_hit(s, m->cpu.s.pc);
       stop = si->bp != NULL;
       break;
     case MACHINE_STOP_WATCH:
@@ -146,7 +136,7 @@ static machine_stop go(mon *s, uint64_t limit, stop_info *si) {
     default: break;
     }
     if (!stop) continue;
-    if (guest_finished(st)) s->guest_done = true;
+    if (mon_guest_finished(st)) s->guest_done = true;
     s->last_stop = st;
     return si->why = st;
   }
@@ -162,7 +152,7 @@ static void print_value(FILE *out, const uint8_t *b, uint32_t len) {
   fprintf(out, "%" PRIu32 " (0x%" PRIx32 ")", v, v);
 }
 
-static void report_watch(mon *s, const stop_info *si, FILE *out) {
+static void report_watch(mon *s, const mon_stop *si, FILE *out) {
   const mon_bp *b = si->bp;
   char by[200];
   mon_format_addr(s, si->insn_pc, by, sizeof by);
@@ -181,7 +171,7 @@ static void report_watch(mon *s, const stop_info *si, FILE *out) {
   fputc('\n', out);
 }
 
-static void report_hcall(mon *s, const stop_info *si, FILE *out) {
+static void report_hcall(mon *s, const mon_stop *si, FILE *out) {
   const uint32_t *x = s->m->cpu.s.x;
   const pvabi_call *c = pvabi_lookup(x[17]);
   char where[200];
@@ -201,7 +191,7 @@ static void report_hcall(mon *s, const stop_info *si, FILE *out) {
 }
 
 /* One line: why the guest stopped; then the next instruction. */
-static void report(mon *s, const stop_info *si, FILE *out) {
+void mon_report(mon *s, const mon_stop *si, FILE *out) {
   machine *m = s->m;
   char where[200], text[1024];
   mon_fresh_line(s, out);
@@ -262,8 +252,7 @@ static void report(mon *s, const stop_info *si, FILE *out) {
   mon_show_next(s, out);
 }
 
-/* An optional count: an expression, 1 when absent. */
-static bool parse_count_arg(mon *s, const char *args, uint64_t *n, FILE *out) {
+bool mon_count_arg(mon *s, const char *args, uint64_t *n, FILE *out) {
   const char *p = mon_skip_space(args);
   *n = 1;
   if (!*p) return true;
@@ -285,11 +274,11 @@ static void set_internal(mon *s, uint32_t addr, uint32_t sp) {
 
 mon_status cmd_stepi(mon *s, const char *args, FILE *out) {
   uint64_t n;
-  if (!parse_count_arg(s, args, &n, out) || !mon_can_run(s, out)) return MON_ERROR;
-  stop_info si;
+  if (!mon_count_arg(s, args, &n, out) || !mon_can_run(s, out)) return MON_ERROR;
+  mon_stop si;
   uint64_t start = s->m->cpu.s.icount;
-  go(s, start + n > start ? start + n : UINT64_MAX, &si);
-  report(s, &si, out);
+  mon_go(s, start + n > start ? start + n : UINT64_MAX, &si);
+  mon_report(s, &si, out);
   return MON_OK;
 }
 
@@ -303,30 +292,30 @@ static bool at_call(mon *s) {
 
 mon_status cmd_nexti(mon *s, const char *args, FILE *out) {
   uint64_t n;
-  if (!parse_count_arg(s, args, &n, out) || !mon_can_run(s, out)) return MON_ERROR;
-  stop_info si = {.why = MACHINE_STOP_LIMIT};
+  if (!mon_count_arg(s, args, &n, out) || !mon_can_run(s, out)) return MON_ERROR;
+  mon_stop si = {.why = MACHINE_STOP_LIMIT};
   for (uint64_t i = 0; i < n; i++) {
     if (at_call(s)) {
       set_internal(s, s->m->cpu.s.pc + 4, s->m->cpu.s.x[2]);
-      go(s, UINT64_MAX, &si);
+      mon_go(s, UINT64_MAX, &si);
       s->internal_active = false;
       if (si.internal) si.why = MACHINE_STOP_LIMIT; /* a step like any other */
       else break;
     } else {
-      go(s, s->m->cpu.s.icount + 1, &si);
+      mon_go(s, s->m->cpu.s.icount + 1, &si);
       if (si.why != MACHINE_STOP_LIMIT) break;
     }
   }
-  report(s, &si, out);
+  mon_report(s, &si, out);
   return MON_OK;
 }
 
 mon_status cmd_continue(mon *s, const char *args, FILE *out) {
   if (*mon_skip_space(args)) return mon_fail(out, "continue takes no arguments");
   if (!mon_can_run(s, out)) return MON_ERROR;
-  stop_info si;
-  go(s, UINT64_MAX, &si);
-  report(s, &si, out);
+  mon_stop si;
+  mon_go(s, UINT64_MAX, &si);
+  mon_report(s, &si, out);
   return MON_OK;
 }
 
@@ -343,8 +332,8 @@ mon_status cmd_finish(mon *s, const char *args, FILE *out) {
   char func[160];
   snprintf(func, sizeof func, "%s", f->name);
   set_internal(s, ret_pc, ret_sp);
-  stop_info si;
-  go(s, UINT64_MAX, &si);
+  mon_stop si;
+  mon_go(s, UINT64_MAX, &si);
   s->internal_active = false;
   if (si.internal) {
     mon_fresh_line(s, out);
@@ -352,7 +341,7 @@ mon_status cmd_finish(mon *s, const char *args, FILE *out) {
             func, s->m->cpu.s.x[10], s->m->cpu.s.x[10]);
     mon_show_next(s, out);
   } else {
-    report(s, &si, out);
+    mon_report(s, &si, out);
   }
   return MON_OK;
 }
@@ -362,44 +351,53 @@ mon_status cmd_until(mon *s, const char *args, FILE *out) {
   if (!mon_location(s, args, &addr, out) || !mon_can_run(s, out)) return MON_ERROR;
   if (addr & 3u) return mon_fail(out, "0x%08x is not 4-byte aligned: no instruction starts there", addr);
   set_internal(s, addr, 0);
-  stop_info si;
-  go(s, UINT64_MAX, &si);
+  mon_stop si;
+  mon_go(s, UINT64_MAX, &si);
   s->internal_active = false;
-  report(s, &si, out);
+  mon_report(s, &si, out);
   return MON_OK;
 }
 
 mon_status cmd_run_until(mon *s, const char *args, FILE *out) {
   uint64_t target;
-  const char *p = mon_skip_space(args);
-  if (!mon_parse_count(p, &target)) {
-    return mon_fail(out, "run-until needs an instruction count (a number), not \"%s\"", p);
-  }
+  if (!mon_icount_arg("run-until", args, &target, out)) return MON_ERROR;
   if (target <= s->m->cpu.s.icount) {
     return mon_fail(out, "icount %" PRIu64 " is not ahead (the guest is at %" PRIu64 ")",
                     target, s->m->cpu.s.icount);
   }
   if (!mon_can_run(s, out)) return MON_ERROR;
-  stop_info si;
-  go(s, target, &si);
-  report(s, &si, out);
+  mon_stop si;
+  mon_go(s, target, &si);
+  mon_report(s, &si, out);
   return MON_OK;
 }
 
-void mon_guest_loaded(mon *s, const char *what, FILE *out) {
-  machine *m = s->m;
-  memset(&m->stats, 0, sizeof m->stats);
-  m->dbg.hlog_count = 0;
+void mon_forget_run(mon *s) {
+  s->m->dbg.hlog_count = 0;
   s->guest_done = false;
   s->last_stop = MACHINE_STOP_NONE;
   s->guest_line_open = false;
+  mon_history_reset(s);
+}
+
+void mon_guest_loaded(mon *s, const char *what, FILE *out) {
+  memset(&s->m->stats, 0, sizeof s->m->stats);
+  mon_forget_run(s);
   fprintf(out, "%s %s\n", what, s->guest);
   mon_show_next(s, out);
 }
 
 mon_status cmd_restart(mon *s, const char *args, FILE *out) {
+  if (s->hist.replay) {
+    return mon_fail(out, "this session replays a recording, which has no guest file to "
+                    "load again; 'goto %" PRIu64 "' goes back to its start",
+                    timeline_start(&s->hist.tl));
+  }
   pvl_error err;
-  if (!machine_load_elf(s->m, s->guest, &err)) return mon_fail(out, "%s", err.msg);
+  /* a session started from a snapshot (debug --load) starts it again */
+  bool ok = snap_file_sniff(s->guest) ? snap_load(s->m, s->guest, &err)
+                                      : machine_load_elf(s->m, s->guest, &err);
+  if (!ok) return mon_fail(out, "%s", err.msg);
   mon_guest_loaded(s, "Restarted", out);
   return MON_OK;
 }

@@ -1,7 +1,8 @@
 /* Changing the machine by hand: `set $REG = EXPR`, `set *ADDR = EXPR`
  * (width from a cast), `set var NAME = EXPR`, the monitor's own settings,
  * and `load` of another guest.  The whole command is parsed and the value
- * computed before anything is written, so a mistake changes nothing. */
+ * computed before anything is written, so a mistake changes nothing; a
+ * change starts a new history (reverse.c). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,12 +95,21 @@ static mon_status set_stop_on_error(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
+/* The recorded future no longer follows from a state changed by hand. */
+static mon_status changed_by_hand(mon *s, mon_status st) {
+  if (st == MON_OK) mon_history_reset(s);
+  return st;
+}
+
 mon_status cmd_set(mon *s, const char *args, FILE *out) {
   const char *p = mon_skip_space(args);
   char word[32];
   const char *after = p;
   if (!mon_next_word(&after, word, sizeof word)) return mon_fail(out, "set what? " SET_USAGE);
   if (strcmp(word, "stop-on-error") == 0) return set_stop_on_error(s, after, out);
+  if (strcmp(word, "reverse-budget") == 0 || strcmp(word, "reverse-interval") == 0) {
+    return mon_set_reverse(s, word, after, out);
+  }
   if (strcmp(word, "var") == 0 || strcmp(word, "variable") == 0) p = mon_skip_space(after);
   const char *eq = assignment(p);
   if (!eq) return mon_fail(out, "set: no '=' in \"%s\"; " SET_USAGE, p);
@@ -109,7 +119,7 @@ mon_status cmd_set(mon *s, const char *args, FILE *out) {
   if (lhs[0] == '$') {
     if (mon_reg_index(lhs) < 0) return mon_fail(out, "no register %s; 'info registers' lists them", lhs);
     if (!mon_eval(s, eq + 1, &v, out)) return MON_ERROR;
-    return set_register(s, lhs, v, out);
+    return changed_by_hand(s, set_register(s, lhs, v, out));
   }
   if (lhs[0] == '*') {
     const char *target = mon_skip_space(lhs + 1);
@@ -124,7 +134,7 @@ mon_status cmd_set(mon *s, const char *args, FILE *out) {
     return MON_ERROR;
   }
   if (!mon_eval(s, eq + 1, &v, out)) return MON_ERROR;
-  return set_memory(s, addr, size, v, out);
+  return changed_by_hand(s, set_memory(s, addr, size, v, out));
 }
 
 mon_status cmd_load(mon *s, const char *args, FILE *out) {

@@ -26,7 +26,11 @@ void mon_trace_close_all(mon *s) {
   for (int k = 0; k < MON_TRACE_KINDS; k++) close_trace(s, k);
 }
 
-bool mon_tracing_insns(const mon *s) { return s->trace[MON_TRACE_INSN] != NULL; }
+/* Re-running the past (reverse.c) traces nothing: it was traced the
+ * first time. */
+bool mon_tracing_insns(const mon *s) {
+  return s->trace[MON_TRACE_INSN] != NULL && !s->hist.reexec;
+}
 
 void mon_trace_insn(mon *s) {
   bool on;
@@ -82,6 +86,8 @@ void mon_trace_event(void *ctx, const machine_event *ev) {
   mon *s = ctx;
   bool on;
   char where[200];
+  if (ev->kind == MACHINE_EV_TRAP) mon_history_trap(s, ev->cause);
+  if (s->hist.reexec) return;
   if (ev->kind == MACHINE_EV_HCALL) {
     FILE *f = sink(s, MON_TRACE_HCALL, &on);
     if (!on) return;

@@ -2,6 +2,7 @@
  * little-endian order so that the value is the same on every host.  Two
  * machines with the same hash are, for all practical purposes, the same
  * machine; determinism tests and replay divergence checks rest on it. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "machine/machine.h"
@@ -30,7 +31,15 @@ void snap_hash_bytes(uint64_t *h, const uint8_t *p, size_t n) {
   mix(h, tail);
 }
 
-uint64_t machine_state_hash(const machine *m) {
+static uint64_t page_hash(const uint8_t *page) {
+  uint64_t h = K1;
+  snap_hash_bytes(&h, page, CPU_PAGE_SIZE);
+  return h;
+}
+
+/* Everything but RAM, then RAM as one hash per page (page_hashes, or
+ * computed here when it is NULL): the same value either way. */
+static uint64_t state_hash(const machine *m, const uint64_t *page_hashes) {
   uint64_t h = 0x70766c6162ull;
   const cpu_state *s = &m->cpu.s;
   for (int i = 0; i < 32; i++) mix(&h, s->x[i]);
@@ -85,8 +94,38 @@ uint64_t machine_state_hash(const machine *m) {
   mix(&h, q->quit);
   mix(&h, q->quit_deadline_ns);
   mix(&h, m->cpu.ram_size);
-  snap_hash_bytes(&h, m->ram, m->cpu.ram_size);
+  for (uint32_t p = 0; p < m->cpu.ram_size / CPU_PAGE_SIZE; p++) {
+    mix(&h, page_hashes ? page_hashes[p] : page_hash(m->ram + (size_t)p * CPU_PAGE_SIZE));
+  }
   h ^= h >> 29;
   h *= K2;
   return h ^ (h >> 32);
+}
+
+uint64_t machine_state_hash(const machine *m) { return state_hash(m, NULL); }
+
+bool machine_hash_cache_init(machine *m) {
+  uint32_t pages = m->cpu.ram_size / CPU_PAGE_SIZE;
+  m->page_hash = malloc(pages * sizeof *m->page_hash);
+  if (!m->page_hash) return false;
+  /* RAM starts zero: only pages written from now on need hashing */
+  static const uint8_t zero[CPU_PAGE_SIZE];
+  uint64_t z = page_hash(zero);
+  for (uint32_t p = 0; p < pages; p++) m->page_hash[p] = z;
+  m->hash_epoch = cpu_dirty_epoch(&m->cpu);
+  return true;
+}
+
+uint64_t machine_state_hash_fast(machine *m) {
+  uint32_t pages = m->cpu.ram_size / CPU_PAGE_SIZE;
+  if (!m->page_hash) return machine_state_hash(m);
+  m->hash_rehashed = 0;
+  for (uint32_t p = 0; p < pages; p++) {
+    if (m->cpu.page_gen[p] >= m->hash_epoch) {
+      m->page_hash[p] = page_hash(m->ram + (size_t)p * CPU_PAGE_SIZE);
+      m->hash_rehashed++;
+    }
+  }
+  m->hash_epoch = cpu_dirty_epoch(&m->cpu);
+  return state_hash(m, m->page_hash);
 }

@@ -140,3 +140,32 @@ const char *spawn_stat(const spawn_result *r, const char *key) {
 unsigned long long spawn_stat_num(const spawn_result *r, const char *key) {
   return strtoull(spawn_stat(r, key), NULL, 0);
 }
+
+const char *spawn_temp_dir(void) {
+  static char dir[64];
+  snprintf(dir, sizeof dir, "/tmp/pvlab-test-XXXXXX");
+  cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+  return dir;
+}
+
+char *spawn_put_file(const char *dir, const char *name, const char *text) {
+  char *path = malloc(strlen(dir) + strlen(name) + 2);
+  cr_assert(path);
+  sprintf(path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+void spawn_remove_dir(const char *dir) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
+void spawn_expect_out(const spawn_result *r, const char *needle) {
+  cr_expect(strstr(r->out, needle), "stdout lacks \"%s\":\n%s\nstderr:\n%s",
+            needle, r->out, r->err);
+}

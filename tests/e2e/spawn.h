@@ -30,4 +30,14 @@ const char *spawn_stat(const spawn_result *r, const char *key);
 /* The same as a number. */
 unsigned long long spawn_stat_num(const spawn_result *r, const char *key);
 
+/* A fresh directory for one test's files (in a static buffer that the
+ * next call overwrites); a file written in it (the path is the caller's
+ * to free); and the directory removed with everything in it. */
+const char *spawn_temp_dir(void);
+char *spawn_put_file(const char *dir, const char *name, const char *text);
+void spawn_remove_dir(const char *dir);
+
+/* Expects needle in r's stdout (showing both outputs when it is not). */
+void spawn_expect_out(const spawn_result *r, const char *needle);
+
 #endif

@@ -25,37 +25,6 @@ static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
 #define DEBUG(input, ...) \
   spawn_pvlab_run(input, text_len(input), "debug", __VA_ARGS__, (char *)NULL)
 
-/* A fresh directory for one test's files. */
-static const char *temp_dir(void) {
-  static char dir[64];
-  snprintf(dir, sizeof dir, "/tmp/pvlab-debug-XXXXXX");
-  cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-  return dir;
-}
-
-/* Writes text to dir/name; returns the path (owned by the caller). */
-static char *put_file(const char *dir, const char *name, const char *text) {
-  char *path = malloc(strlen(dir) + strlen(name) + 2);
-  cr_assert(path);
-  sprintf(path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  cr_assert(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
-
-static void remove_dir(const char *dir) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
-}
-
-static void expect_out(const spawn_result *r, const char *needle) {
-  cr_expect(strstr(r->out, needle), "stdout lacks \"%s\":\n%s\nstderr:\n%s",
-            needle, r->out, r->err);
-}
-
 /* needle a appears before needle b */
 static void expect_order(const spawn_result *r, const char *a, const char *b) {
   const char *pa = strstr(r->out, a), *pb = pa ? strstr(pa, b) : NULL;
@@ -63,8 +32,8 @@ static void expect_order(const spawn_result *r, const char *a, const char *b) {
 }
 
 Test(debug, script_steps_through_hello) {
-  const char *dir = temp_dir();
-  char *script = put_file(dir, "hello.gdb",
+  const char *dir = spawn_temp_dir();
+  char *script = spawn_put_file(dir, "hello.gdb",
       "# a comment, then the walk through hello\n"
       "break main\n"
       "continue\n"
@@ -80,14 +49,14 @@ Test(debug, script_steps_through_hello) {
   expect_order(&r, "Breakpoint 1 at 0x", "<main>\n");
   expect_order(&r, "Breakpoint 1, 0x", "=> 0x");
   expect_order(&r, "Stopped at icount", "<main+4>");
-  expect_out(&r, "pc ");
+  spawn_expect_out(&r, "pc ");
   expect_order(&r, "-- finishing main --\n", "Hello from pvlab!\n");
   expect_order(&r, "Hello from pvlab!\n", "Run till exit from main");
   expect_order(&r, "Run till exit from main", "The guest shut down with exit code 0");
   cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
   spawn_free(&r);
   free(script);
-  remove_dir(dir);
+  spawn_remove_dir(dir);
 }
 
 Test(debug, commands_piped_on_stdin_without_prompts) {
@@ -96,7 +65,7 @@ Test(debug, commands_piped_on_stdin_without_prompts) {
   cr_expect_eq(r.status, 0, "status %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
   expect_order(&r, "Breakpoint 1, ", "at main\n");
   expect_order(&r, "at main\n", "Hello from pvlab!");
-  expect_out(&r, "The guest shut down with exit code 0");
+  spawn_expect_out(&r, "The guest shut down with exit code 0");
   cr_expect_null(strstr(r.out, "(pvlab)"), "a prompt in piped mode:\n%s", r.out);
   spawn_free(&r);
 }
@@ -104,18 +73,18 @@ Test(debug, commands_piped_on_stdin_without_prompts) {
 Test(debug, end_of_commands_leaves_with_status_0) {
   spawn_result r = DEBUG(NULL, spawn_guest("hello"));
   cr_expect_eq(r.status, 0, "stderr: %s", r.err);
-  expect_out(&r, "=> 0x80000000 <_start>:");
+  spawn_expect_out(&r, "=> 0x80000000 <_start>:");
   spawn_free(&r);
 }
 
 Test(debug, script_error_stops_with_file_line_and_status_1) {
-  const char *dir = temp_dir();
-  char *script = put_file(dir, "bad.gdb", "break main\nbreak no_such_function\ncontinue\n");
+  const char *dir = spawn_temp_dir();
+  char *script = spawn_put_file(dir, "bad.gdb", "break main\nbreak no_such_function\ncontinue\n");
   spawn_result r = DEBUG("echo read after the script\n", spawn_guest("hello"), "-x", script);
   cr_expect_eq(r.status, 1, "status %d; stdout:\n%s", r.status, r.out);
   char where[4200];
   snprintf(where, sizeof where, "%s:2: the error above, in: break no_such_function", script);
-  expect_out(&r, where);
+  spawn_expect_out(&r, where);
   cr_expect_null(strstr(r.out, "Breakpoint 1, "), "went on after the error:\n%s", r.out);
   cr_expect_null(strstr(r.out, "read after the script"), "read stdin after a failed script:\n%s", r.out);
   spawn_free(&r);
@@ -125,14 +94,14 @@ Test(debug, script_error_stops_with_file_line_and_status_1) {
   expect_order(&r, where, "Breakpoint 1, ");
   spawn_free(&r);
   free(script);
-  remove_dir(dir);
+  spawn_remove_dir(dir);
 }
 
 Test(debug, piped_error_stops_with_status_1_unless_keep_going) {
   const char *cmds = "break main\nfrobnicate\ncontinue\n";
   spawn_result r = DEBUG(cmds, spawn_guest("hello"));
   cr_expect_eq(r.status, 1, "status %d; stdout:\n%s", r.status, r.out);
-  expect_out(&r, "stdin:2: the error above, in: frobnicate");
+  spawn_expect_out(&r, "stdin:2: the error above, in: frobnicate");
   cr_expect_null(strstr(r.out, "Breakpoint 1, "), "went on:\n%s", r.out);
   spawn_free(&r);
 
@@ -143,33 +112,33 @@ Test(debug, piped_error_stops_with_status_1_unless_keep_going) {
 }
 
 Test(debug, quit_in_a_script_ends_the_session) {
-  const char *dir = temp_dir();
-  char *script = put_file(dir, "q.gdb", "echo one\nquit\necho two\n");
+  const char *dir = spawn_temp_dir();
+  char *script = spawn_put_file(dir, "q.gdb", "echo one\nquit\necho two\n");
   spawn_result r = DEBUG("echo three\n", spawn_guest("hello"), "-x", script);
   cr_expect_eq(r.status, 0);
-  expect_out(&r, "one\n");
+  spawn_expect_out(&r, "one\n");
   cr_expect_null(strstr(r.out, "two"), "%s", r.out);
   cr_expect_null(strstr(r.out, "three"), "%s", r.out);
   spawn_free(&r);
   free(script);
-  remove_dir(dir);
+  spawn_remove_dir(dir);
 }
 
 Test(debug, guest_output_unfinished_line_then_report_on_its_own_line) {
-  const char *dir = temp_dir();
-  char *input = put_file(dir, "in.txt", "abc"); /* no newline */
+  const char *dir = spawn_temp_dir();
+  char *input = spawn_put_file(dir, "in.txt", "abc"); /* no newline */
   spawn_result r = DEBUG("catch hcall console_read\ncontinue\ncontinue\n",
                          spawn_guest("echo"), "--console-input", input);
   cr_expect_eq(r.status, 0, "status %d; stdout:\n%s", r.status, r.out);
-  expect_out(&r, "\nabc\nCatchpoint 1 (hcall console_read): ");
+  spawn_expect_out(&r, "\nabc\nCatchpoint 1 (hcall console_read): ");
   spawn_free(&r);
   free(input);
-  remove_dir(dir);
+  spawn_remove_dir(dir);
 }
 
 Test(debug, console_input_feeds_the_guest) {
-  const char *dir = temp_dir();
-  char *input = put_file(dir, "in.txt", "csr\n");
+  const char *dir = spawn_temp_dir();
+  char *input = spawn_put_file(dir, "in.txt", "csr\n");
   spawn_result r = DEBUG("continue\nbacktrace\nrestart\ncontinue\n",
                          spawn_guest("faults"), "--console-input", input);
   cr_expect_eq(r.status, 0, "status %d; stdout:\n%s", r.status, r.out);
@@ -184,16 +153,16 @@ Test(debug, console_input_feeds_the_guest) {
                "The guest shut down with exit code 1");
   spawn_free(&r);
   free(input);
-  remove_dir(dir);
+  spawn_remove_dir(dir);
 }
 
 Test(debug, help_lists_every_command_of_the_table) {
   spawn_result r = DEBUG("help\nhelp watch\n", spawn_guest("hello"));
   cr_expect_eq(r.status, 0);
-#define EXPECT_LISTED(fn, name, aliases, usage, help) expect_out(&r, usage);
+#define EXPECT_LISTED(fn, name, aliases, usage, help) spawn_expect_out(&r, usage);
   MON_COMMANDS(EXPECT_LISTED)
 #undef EXPECT_LISTED
-  expect_out(&r, "usage: watch ADDRESS [LEN]\n");
+  spawn_expect_out(&r, "usage: watch ADDRESS [LEN]\n");
   spawn_free(&r);
 }
 
@@ -331,8 +300,8 @@ static char *read_text(const char *path) {
 }
 
 Test(debug_tty, prompt_completion_ctrl_c_ctrl_d_and_history, .timeout = 120) {
-  const char *dir = temp_dir();
-  char *input = put_file(dir, "in.txt", "spin\n");
+  const char *dir = spawn_temp_dir();
+  char *input = spawn_put_file(dir, "in.txt", "spin\n");
   char history[4200];
   snprintf(history, sizeof history, "%s/history", dir);
   const char *pvlab = spawn_pvlab(), *guest = spawn_guest("faults");
@@ -428,5 +397,5 @@ Test(debug_tty, prompt_completion_ctrl_c_ctrl_d_and_history, .timeout = 120) {
   cr_expect(strstr(saved, "echo\\040still\\040here"), "history:\n%s", saved);
   cr_expect_null(strstr(saved, "dropped"), "a cancelled line was kept:\n%s", saved);
   free(input);
-  remove_dir(dir);
+  spawn_remove_dir(dir);
 }

@@ -6,48 +6,19 @@
  * gdb-multiarch's.  A refused command must print one line and leave the
  * machine's state hash as it was. */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/mon.h"
+#include "montest.h"
 #include "spawn.h"
 
-static machine M;
-static dev_console_mem CON;
-static mon *S;
-static char GUEST[4096];
-
 static void start(const char *name, const char *input) {
-  machine_config cfg = {.mem_mib = MACHINE_DEFAULT_MEM_MIB, .seed = 0};
-  pvl_error err;
-  cr_assert(machine_init(&M, &cfg, &err), "%s", err.msg);
-  snprintf(GUEST, sizeof GUEST, "%s", spawn_guest(name));
-  cr_assert(machine_load_elf(&M, GUEST, &err), "%s", err.msg);
-  CON = (dev_console_mem){.in = (const uint8_t *)input, .in_len = strlen(input)};
-  M.console_io = dev_console_mem_backend(&CON);
-  S = mon_new(&M, GUEST);
-  cr_assert(S);
+  montest_start(name, input, MACHINE_DEFAULT_MEM_MIB);
 }
-
-static void finish(void) {
-  mon_free(S);
-  dev_console_mem_free(&CON);
-  machine_free(&M);
-}
-
-/* What line prints, and its status. */
-static char *run(const char *line, mon_status *st) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  cr_assert(f);
-  *st = mon_exec(S, line, f);
-  fclose(f);
-  return buf;
-}
+static void finish(void) { montest_finish(); }
+static char *run(const char *line, mon_status *st) { return montest_run(line, st); }
 
 static void check(const char *line, mon_status want, const char *golden) {
   mon_status st;
@@ -67,24 +38,7 @@ static void refused(const char *line, const char *golden) {
 }
 
 /* Runs a command whose output another check covers. */
-static void quietly(const char *line) {
-  mon_status st;
-  free(run(line, &st));
-  cr_assert_eq(st, MON_OK, "`%s` failed", line);
-}
-
-/* printf into a static buffer, for goldens that name files. */
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...) {
-  static char buf[4][8192];
-  static int n;
-  char *b = buf[n++ % 4];
-  va_list ap;
-  va_start(ap, f);
-  vsnprintf(b, sizeof buf[0], f, ap);
-  va_end(ap);
-  return b;
-}
+static void quietly(const char *line) { montest_quietly(line); }
 
 /* A temporary file holding text (NULL: empty); the caller unlinks it. */
 static const char *temp_file(const char *text) {
@@ -398,7 +352,7 @@ Test(monitor, backtrace_stops_after_64_frames) {
              "set *(0x81fff000 + %u) = main+28\n", 16 * k + 12);
   }
   const char *path = temp_file(script);
-  ok(fmt("source %s", path), "");
+  ok(montest_fmt("source %s", path), "");
   char want[8192] = "";
   for (unsigned k = 0; k < 64; k++) {
     snprintf(want + strlen(want), sizeof want - strlen(want), "#%-2u 0x80000060 in main ()\n", k);
@@ -475,7 +429,7 @@ Test(monitor, info_hcalls) {
      "#7    3695  0x800002e8 <_exit+48>     shutdown(code=0x0) -> PV_OK a1=0x0 a2=0x0\n");
   refused("info hcalls 0", "info hcalls takes a count (1 or more), not \"0\"\n");
   refused("info hcalls many", "info hcalls takes a count (1 or more), not \"many\"\n");
-  ok("restart", fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
+  ok("restart", montest_fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
   ok("info hcalls", "No hypercalls yet.\n");
   finish();
 }
@@ -507,12 +461,12 @@ Test(monitor, info_hcalls_keeps_the_last_64) {
 static const char *rng_row(uint64_t seed) {
   dev_rng r;
   dev_rng_seed(&r, seed);
-  return fmt("  state         0x%08x 0x%08x 0x%08x 0x%08x\n", r.s[0], r.s[1], r.s[2], r.s[3]);
+  return montest_fmt("  state         0x%08x 0x%08x 0x%08x 0x%08x\n", r.s[0], r.s[1], r.s[2], r.s[3]);
 }
 
 Test(monitor, info_devices) {
   start("hello", "");
-  ok("info devices", fmt(
+  ok("info devices", montest_fmt(
      "console\n"
      "  output        0 bytes\n"
      "  input         0 bytes read; open\n"
@@ -582,7 +536,7 @@ Test(monitor, info_devices_with_a_disk) {
   cr_expect(strncmp(got, "The guest shut down with exit code 0 after ", 43) == 0, "%s", got);
   free(got);
   got = run("info devices", &st);
-  cr_expect(strstr(got, fmt("disk\n"
+  cr_expect(strstr(got, montest_fmt("disk\n"
                             "  image         %s\n"
                             "  size          4 sectors of 512 bytes\n"
                             "  writes        kept in memory only; 2 sectors written so far\n"
@@ -612,17 +566,17 @@ Test(monitor, info_mmu_walks_sv32) {
                      "pt_root  0x80008000\n"
                      "asid     1\n";
   ok("info mmu", head);
-  ok("info mmu 0x10004", fmt("%s"
+  ok("info mmu 0x10004", montest_fmt("%s"
      "Sv32 walk of 0x00010004 (VPN[1] 0x000, VPN[0] 0x010, offset 0x004) as user mode would see it:\n"
      "  level 1  PTE at 0x80008000 = 0x20002801  [V] -> table at 0x8000a000\n"
      "  level 0  PTE at 0x8000a040 = 0x200024df  [V R W X U A D] -> page at 0x80009000\n"
      "  0x00010004 -> physical 0x80009004 <pool+4100>; user load works, store works, fetch works\n", head));
-  ok("info mmu 0x7f000 + 8", fmt("%s"
+  ok("info mmu 0x7f000 + 8", montest_fmt("%s"
      "Sv32 walk of 0x0007f008 (VPN[1] 0x000, VPN[0] 0x07f, offset 0x008) as user mode would see it:\n"
      "  level 1  PTE at 0x80008000 = 0x20002801  [V] -> table at 0x8000a000\n"
      "  level 0  PTE at 0x8000a1fc = 0x20002cd7  [V R W U A D] -> page at 0x8000b000\n"
      "  0x0007f008 -> physical 0x8000b008 <pool+12296>; user load works, store works, fetch faults\n", head));
-  ok("info mmu 0x7ff00000", fmt("%s"
+  ok("info mmu 0x7ff00000", montest_fmt("%s"
      "Sv32 walk of 0x7ff00000 (VPN[1] 0x1ff, VPN[0] 0x300, offset 0x000) as user mode would see it:\n"
      "  level 1  PTE at 0x800087fc = 0x00000000  [none]\n"
      "    not valid (V clear): nothing is mapped here: user accesses fault\n", head));
@@ -630,25 +584,25 @@ Test(monitor, info_mmu_walks_sv32) {
                       "  level 1  PTE at 0x80008000 = 0x20002801  [V] -> table at 0x8000a000\n";
   /* doctored level-0 entries: U cleared, W without R, a pointer */
   ok("set *0x8000a040 = 0x200024cf", "");
-  ok("info mmu 0x10000", fmt("%s%s"
+  ok("info mmu 0x10000", montest_fmt("%s%s"
      "  level 0  PTE at 0x8000a040 = 0x200024cf  [V R W X A D]\n"
      "    not a user page (U clear): user accesses fault\n", head, walk1));
   ok("set *0x8000a040 = 0x200024d5", "");
-  ok("info mmu 0x10000", fmt("%s%s"
+  ok("info mmu 0x10000", montest_fmt("%s%s"
      "  level 0  PTE at 0x8000a040 = 0x200024d5  [V W U A D]\n"
      "    W without R is reserved: user accesses fault\n", head, walk1));
   ok("set *0x8000a040 = 0x20002401", "");
-  ok("info mmu 0x10000", fmt("%s%s"
+  ok("info mmu 0x10000", montest_fmt("%s%s"
      "  level 0  PTE at 0x8000a040 = 0x20002401  [V]\n"
      "    a pointer at level 0: there is no level below: user accesses fault\n", head, walk1));
   /* and level-1 leaves: a 4 MiB megapage of RAM, a misaligned one */
   ok("set *0x80008000 = 0x2000001f", "");
-  ok("info mmu 0x10004", fmt("%s"
+  ok("info mmu 0x10004", montest_fmt("%s"
      "Sv32 walk of 0x00010004 (VPN[1] 0x000, VPN[0] 0x010, offset 0x004) as user mode would see it:\n"
      "  level 1  PTE at 0x80008000 = 0x2000001f  [V R W X U] -> megapage at 0x80000000\n"
      "  0x00010004 -> physical 0x80010004 <pool+32772>; user load works, store works, fetch works\n", head));
   ok("set *0x80008000 = 0x2000280f", "");
-  ok("info mmu 0x10004", fmt("%s"
+  ok("info mmu 0x10004", montest_fmt("%s"
      "Sv32 walk of 0x00010004 (VPN[1] 0x000, VPN[0] 0x010, offset 0x004) as user mode would see it:\n"
      "  level 1  PTE at 0x80008000 = 0x2000280f  [V R W X]\n"
      "    a misaligned megapage (PPN[0] is not 0): user accesses fault\n", head));
@@ -731,7 +685,7 @@ Test(monitor, info_subcommands_and_prefixes) {
   ok("i b", "No breakpoints, watchpoints or catchpoints.\n");
   ok("info reg pc", "pc        0x80000000 <_start>\n");
   ok("i r pc", "pc        0x80000000 <_start>\n");
-  ok("info st", fmt("instructions         0\n"
+  ok("info st", montest_fmt("instructions         0\n"
                     "  kernel mode        0\n"
                     "  user mode          0\n"
                     "virtual time         0.000000000 s\n"
@@ -744,9 +698,9 @@ Test(monitor, info_subcommands_and_prefixes) {
                     "input events         0\n"
                     "state hash           %016llx\n",
                     (unsigned long long)machine_state_hash(&M)));
-  refused("info", "info what? One of: registers, breakpoints, symbol, hcalls, devices, mmu, stats\n");
+  refused("info", "info what? One of: registers, breakpoints, symbol, hcalls, devices, mmu, stats, reverse\n");
   refused("info s", "\"info s\" is ambiguous: symbol, stats\n");
-  refused("info frobs", "no \"info frobs\"; info shows: registers, breakpoints, symbol, hcalls, devices, mmu, stats\n");
+  refused("info frobs", "no \"info frobs\"; info shows: registers, breakpoints, symbol, hcalls, devices, mmu, stats, reverse\n");
   refused("info breakpoints 1", "info breakpoints takes no arguments\n");
   finish();
 }
@@ -832,17 +786,17 @@ Test(monitor, load_another_guest) {
   quietly("stepi 3");
   const char *echo = strdup(spawn_guest("echo"));
   const char *text = temp_file("not an ELF file\n");
-  refused("load /nonexistent/guest.elf", fmt("/nonexistent/guest.elf: cannot open: No such file or "
+  refused("load /nonexistent/guest.elf", montest_fmt("/nonexistent/guest.elf: cannot open: No such file or "
                                              "directory; %s stays loaded\n", GUEST));
-  refused(fmt("load %s", text), fmt("%s: not an ELF file (a guest must be an ELF executable built "
+  refused(montest_fmt("load %s", text), montest_fmt("%s: not an ELF file (a guest must be an ELF executable built "
                                     "for rv32im); %s stays loaded\n", text, GUEST));
   refused("load", "load needs an ELF file name\n");
   ok("info registers pc icount", "pc        0x8000000c <_start+12>\nicount    3\n");
-  ok(fmt("load %s", echo), fmt("Loaded %s\n=> 0x80000000 <_start>:\tauipc gp, 0x1\n", echo));
+  ok(montest_fmt("load %s", echo), montest_fmt("Loaded %s\n=> 0x80000000 <_start>:\tauipc gp, 0x1\n", echo));
   ok("info registers icount", "icount    0\n");
   ok("info symbol main", "main in section .text\n");
   quietly("stepi 2");
-  ok("restart", fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x1\n", echo));
+  ok("restart", montest_fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x1\n", echo));
   ok("tbreak main", "Temporary breakpoint 1 at 0x80000044 <main>\n");
   ok("continue", "Temporary breakpoint 1, 0x80000044 <main>\n"
                  "=> 0x80000044 <main>:\taddi sp, sp, -16\n");
@@ -892,7 +846,7 @@ Test(monitor, stepping) {
   refused("stepi 0", "a count of 0 does nothing; give 1 or more\n");
   refused("until", "a location is missing (an address, SYMBOL or SYMBOL+OFFSET)\n");
   refused("until main+2", "0x80000046 is not 4-byte aligned: no instruction starts there\n");
-  refused("run-until 5", fmt("icount 5 is not ahead (the guest is at %llu)\n",
+  refused("run-until 5", montest_fmt("icount 5 is not ahead (the guest is at %llu)\n",
                              (unsigned long long)M.cpu.s.icount));
   refused("run-until soon", "run-until needs an instruction count (a number), not \"soon\"\n");
   refused("continue now", "continue takes no arguments\n");
@@ -900,11 +854,11 @@ Test(monitor, stepping) {
   refused("stepi", "the guest is not running any more; 'restart' starts it again\n");
   refused("continue", "the guest is not running any more; 'restart' starts it again\n");
   refused("finish", "the guest is not running any more; 'restart' starts it again\n");
-  ok("run", fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
+  ok("run", montest_fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
   ok("run-until 5", "Stopped at icount 5\n=> 0x80000014 <_start+20>:\thcall\n");
   refused("finish", "cannot tell where _start returns to (no function symbol here, or its "
                     "prologue is not the usual one); use 'until ADDRESS'\n");
-  ok("kill", fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
+  ok("kill", montest_fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
   finish();
 }
 
@@ -958,7 +912,7 @@ Test(monitor, breakpoints_with_conditions_and_counts) {
      "Num  Type             Enb  Address                      Hits   What\n"
      "2    breakpoint       n    0x800001c8 <con_put>         1      con_put if $a0 == 10\n"
      "3    breakpoint       y    0x800002b8 <_exit>           1      *0x800002b8\n");
-  ok("restart", fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
+  ok("restart", montest_fmt("Restarted %s\n=> 0x80000000 <_start>:\tauipc gp, 0x4\n", GUEST));
   ok("enable", "");
   ok("delete 3", "");
   ok("continue", "Breakpoint 2, 0x800001c8 <con_put>\n"
@@ -1053,9 +1007,9 @@ Test(monitor, catchpoints_on_hypercalls_and_traps) {
 Test(monitor, trace_to_files) {
   start("hello", "");
   const char *insns = temp_file(NULL), *hcalls = temp_file(NULL);
-  ok(fmt("trace insn on %s", insns),
-     fmt("Tracing insn to %s (the guest runs one instruction at a time)\n", insns));
-  ok(fmt("trace hcall on %s", hcalls), fmt("Tracing hcall to %s\n", hcalls));
+  ok(montest_fmt("trace insn on %s", insns),
+     montest_fmt("Tracing insn to %s (the guest runs one instruction at a time)\n", insns));
+  ok(montest_fmt("trace hcall on %s", hcalls), montest_fmt("Tracing hcall to %s\n", hcalls));
   ok("trace", "trace insn  on\ntrace hcall on\ntrace trap  off\n");
   ok("stepi 6", "Stopped at icount 6\n=> 0x80000018 <_start+24>:\tadd sp, a1, a2\n");
   ok("trace insn off", "Tracing insn off\n");
@@ -1087,7 +1041,7 @@ Test(monitor, trace_to_files) {
   finish();
   start("minikernel/minikernel", "");
   const char *traps = temp_file(NULL);
-  quietly(fmt("trace trap on %s", traps));
+  quietly(montest_fmt("trace trap on %s", traps));
   quietly("catch trap ecall");
   quietly("continue");
   quietly("trace trap off");
@@ -1108,19 +1062,19 @@ Test(monitor, trace_to_files) {
 Test(monitor, source_reports_the_failing_line) {
   start("hello", "");
   const char *script = temp_file("# a comment, then a blank line\n\necho one\np 1 +\necho two\n");
-  check(fmt("source %s", script), MON_ERROR,
-        fmt("one\nan expression ends too early (at column 4 of \"1 +\")\n"
+  check(montest_fmt("source %s", script), MON_ERROR,
+        montest_fmt("one\nan expression ends too early (at column 4 of \"1 +\")\n"
             "%s:4: the error above, in: p 1 +\n", script));
   ok("set stop-on-error off", "");
-  check(fmt("source %s", script), MON_ERROR,
-        fmt("one\nan expression ends too early (at column 4 of \"1 +\")\n"
+  check(montest_fmt("source %s", script), MON_ERROR,
+        montest_fmt("one\nan expression ends too early (at column 4 of \"1 +\")\n"
             "%s:4: the error above, in: p 1 +\ntwo\n", script));
   ok("set stop-on-error on", "");
   refused("set stop-on-error maybe", "usage: set stop-on-error on|off (now on)\n");
   const char *quits = temp_file("echo before\nquit\necho after\n");
-  check(fmt("source %s", quits), MON_QUIT, "before\n");
+  check(montest_fmt("source %s", quits), MON_QUIT, "before\n");
   const char *steps = temp_file("stepi\np $pc\n");
-  ok(fmt("source %s", steps), "Stopped at icount 1\n=> 0x80000004 <_start+4>:\taddi gp, gp, -1112\n"
+  ok(montest_fmt("source %s", steps), "Stopped at icount 1\n=> 0x80000004 <_start+4>:\taddi gp, gp, -1112\n"
                               "$1 = 0x80000004 <_start+4>\n");
   refused("source", "source needs a file name\n");
   refused("source /nonexistent/script", "/nonexistent/script: cannot open: No such file or directory\n");

@@ -1,0 +1,137 @@
+/* `pvlab replay BUNDLE`: the recorded run again, from the bundle alone.
+ * No terminal, no window: the guest's input comes from the recording, its
+ * console output goes to stdout as it did, and the stored state hashes
+ * are compared on the way.  The exit status is the recorded run's, or
+ * CLI_EXIT_DIVERGED with the first point known to differ. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/cli.h"
+#include "replay/bundle.h"
+
+static void log_to_stderr(void *ctx, const char *text) {
+  (void)ctx;
+  fprintf(stderr, "pvlab: guest log: %s\n", text);
+}
+
+typedef struct replay_opts {
+  const char *bundle;
+  const char *screenshot;
+  bool stats, quiet, debug;
+} replay_opts;
+
+static bool parse(int argc, char **argv, replay_opts *o) {
+  memset(o, 0, sizeof *o);
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--stats") == 0) o->stats = true;
+    else if (strcmp(argv[i], "--quiet") == 0) o->quiet = true;
+    else if (strcmp(argv[i], "--debug") == 0) o->debug = true;
+    else if (strcmp(argv[i], "--screenshot") == 0 && i + 1 < argc) o->screenshot = argv[++i];
+    else if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "pvlab replay: unknown option '%s'; see 'pvlab help replay'\n",
+              argv[i]);
+      return false;
+    } else if (o->bundle) {
+      fprintf(stderr, "pvlab replay: one bundle at a time ('%s' and '%s')\n",
+              o->bundle, argv[i]);
+      return false;
+    } else {
+      o->bundle = argv[i];
+    }
+  }
+  if (!o->bundle) {
+    fprintf(stderr, "pvlab replay: which recording? usage: pvlab replay BUNDLE "
+            "[--debug] [--stats] [--quiet] [--screenshot FILE]\n");
+    return false;
+  }
+  return true;
+}
+
+/* How a debug session's recording can end: where its user stopped. */
+static bool debugger_stop(uint32_t stop) {
+  switch ((machine_stop)stop) {
+  case MACHINE_STOP_BREAKPOINT:
+  case MACHINE_STOP_WATCH:
+  case MACHINE_STOP_INTERRUPT:
+  case MACHINE_STOP_CATCH_HCALL:
+  case MACHINE_STOP_CATCH_TRAP:
+  case MACHINE_STOP_NONE:
+    return true;
+  default:
+    return false;
+  }
+}
+
+int cli_replay(int argc, char **argv) {
+  replay_opts o;
+  if (!parse(argc, argv, &o)) return CLI_EXIT_HOST;
+  if (o.debug) return cli_debug_bundle(o.bundle);
+  signal(SIGPIPE, SIG_IGN);
+  machine m;
+  machine_config cfg = {.mem_mib = 1};
+  pvl_error err;
+  if (!machine_init(&m, &cfg, &err)) {
+    fprintf(stderr, "pvlab: %s\n", err.msg);
+    return CLI_EXIT_HOST;
+  }
+  dev_console_fd fds = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
+  dev_console_mem none = {0};
+  m.console_io = o.quiet ? dev_console_mem_backend(&none) : dev_console_fd_backend(&fds);
+  m.log_io = (dev_log_backend){NULL, log_to_stderr};
+  player p;
+  if (!play_open(&p, &m, o.bundle, &err)) {
+    fprintf(stderr, "pvlab: %s\n", err.msg);
+    machine_free(&m);
+    return CLI_EXIT_HOST;
+  }
+  dev_frame frame = {0};
+  if (!dev_frame_init(&frame, m.cfg.display_width, m.cfg.display_height)) {
+    fprintf(stderr, "pvlab: out of memory for the display\n");
+    play_free(&p);
+    machine_free(&m);
+    return CLI_EXIT_HOST;
+  }
+  m.display_io = dev_frame_backend(&frame);
+
+  play_run(&p, UINT64_MAX);
+  bool same = play_finish(&p);
+  int status;
+  if (same && debugger_stop(p.end.stop)) {
+    char where[200];
+    machine_format_addr(&m, m.cpu.s.pc, where, sizeof where);
+    fprintf(stderr, "pvlab: the recording ends at icount %" PRIu64 ", %s, where "
+            "the debug session that made it stopped; 'pvlab replay --debug %s' "
+            "goes on from there\n", m.cpu.s.icount, where, o.bundle);
+    status = 0;
+  } else if (same) {
+    status = cli_outcome(&m, m.cpu.s.icount);
+  }
+  if (same) {
+    fprintf(stderr, "pvlab: replay matched the recording: %" PRIu64 " instructions, "
+            "%" PRIu64 " state hashes checked on the way, final state hash "
+            "%016" PRIx64 "\n", m.cpu.s.icount, p.checked, p.end.hash);
+  } else {
+    char where[200];
+    machine_format_addr(&m, m.cpu.s.pc, where, sizeof where);
+    fprintf(stderr, "pvlab: replay diverged: %s; stopped at icount %" PRIu64
+            ", %s. The bundle was changed, or this pvlab runs the guest "
+            "differently from the one that recorded it\n", p.why,
+            m.cpu.s.icount, where);
+    status = CLI_EXIT_DIVERGED;
+  }
+  if (o.screenshot) {
+    if (!snap_png_write(o.screenshot, frame.pixels, frame.width, frame.height, &err)) {
+      fprintf(stderr, "pvlab: %s\n", err.msg);
+      status = CLI_EXIT_HOST;
+    }
+  }
+  if (o.stats) machine_print_stats(&m, stderr, "pvlab: ", -1);
+  dev_frame_free(&frame);
+  play_free(&p);
+  dev_console_mem_free(&none);
+  machine_free(&m);
+  return status;
+}

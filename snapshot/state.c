@@ -1,0 +1,258 @@
+/* A machine as sections (docs/file-formats.md has each one's layout):
+ * CONF, CPU, DEVS, RAM, DISK, ELF, STAT.  Every field is written on its
+ * own, little-endian; nothing host-specific goes in (no pointers, no host
+ * time, no padding, and file names without their directories), so two
+ * machines in the same state give the same bytes on any host.  The
+ * decoder is decode.c; the field lists both follow are in snap_int.h.
+ * Guest RAM is compressed by zpages.c, the disk here through zstream.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvabi/hcall.h"
+#include "snapshot/snap_int.h"
+
+/* Non-zero sectors are compressed in runs of at most this many bytes,
+ * each run a piece whose randomness zout samples. */
+#define RUN_BYTES (256u * 1024u)
+#define DISK_CHUNK 512u /* sectors read from the image at a time */
+
+static void put_conf(snap_buf *b, const machine_config *s) {
+  SNAP_CONF_FIELDS(SNAP_PUT_FIELD)
+}
+
+/* The registers, then the TLB: user-mode translations it holds are part
+ * of what the guest sees (a kernel that forgets mmu_flush keeps using
+ * them), so they are kept exactly, as (slot, tag, offset) triples. */
+static void put_cpu(snap_buf *b, const cpu *c) {
+  const cpu_state *s = &c->s;
+  for (int i = 0; i < 32; i++) snap_put_u32(b, s->x[i]);
+  SNAP_CPU_FIELDS(SNAP_PUT_FIELD)
+  uint32_t n = 0;
+  for (unsigned a = 0; a < CPU_ACCESS_COUNT; a++) {
+    for (unsigned i = 0; i < CPU_TLB_SIZE; i++) n += c->tlb[a][i].tag != 0;
+  }
+  snap_put_u32(b, n);
+  for (unsigned a = 0; a < CPU_ACCESS_COUNT; a++) {
+    for (unsigned i = 0; i < CPU_TLB_SIZE; i++) {
+      const cpu_tlb_entry *e = &c->tlb[a][i];
+      if (!e->tag) continue;
+      snap_put_u32(b, a * CPU_TLB_SIZE + i);
+      snap_put_u32(b, e->tag);
+      snap_put_u32(b, e->off);
+    }
+  }
+}
+
+static void put_devs(snap_buf *b, const dev_state *s) {
+  SNAP_DEVS_FIELDS(SNAP_PUT_FIELD)
+  for (unsigned i = 0; i < DEV_INPUT_QUEUE; i++) {
+    const dev_input_event *e = &s->input.ev[i];
+    snap_put_u16(b, e->type);
+    snap_put_u16(b, e->code);
+    snap_put_u32(b, (uint32_t)e->x);
+    snap_put_u32(b, (uint32_t)e->y);
+    snap_put_u32(b, e->mods);
+  }
+}
+
+static bool all_zero(const uint8_t *p, size_t n) {
+  static const uint8_t zero[CPU_PAGE_SIZE];
+  for (; n >= sizeof zero; p += sizeof zero, n -= sizeof zero) {
+    if (memcmp(p, zero, sizeof zero) != 0) return false;
+  }
+  return memcmp(p, zero, n) == 0;
+}
+
+/* Units of unit bytes (pages, sectors) data[0..n), numbered from first:
+ * sets the bit of each non-zero one in the bitmap at b->p + map_at. */
+static void mark_nonzero(snap_buf *b, size_t map_at, uint64_t first,
+                         const uint8_t *data, uint32_t n, uint32_t unit) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (all_zero(data + (size_t)i * unit, unit)) continue;
+    b->p[map_at + (first + i) / 8] |= (uint8_t)(1u << ((first + i) % 8));
+  }
+}
+
+/* Then gives o the marked ones, in runs of neighbours.  (The bitmap is
+ * read through b: o may move b's bytes.) */
+static void add_marked(const snap_buf *b, size_t map_at, uint64_t first,
+                       const uint8_t *data, uint32_t n, uint32_t unit,
+                       snap_zout *o) {
+  uint32_t run_max = RUN_BYTES / unit;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!snap_bit(b->p + map_at, first + i)) continue;
+    uint32_t start = i;
+    while (i + 1 < n && i + 1 - start < run_max && snap_bit(b->p + map_at, first + i + 1)) i++;
+    snap_zout_add(o, data + (size_t)start * unit, (size_t)(i + 1 - start) * unit);
+  }
+}
+
+/* Appends a zeroed bitmap of bits bits; returns where it starts. */
+static bool put_bitmap(snap_buf *b, uint64_t bits, size_t *at) {
+  size_t n = (size_t)snap_bitmap_bytes(bits);
+  if (!snap_buf_reserve(b, n)) return false;
+  *at = b->len;
+  memset(b->p + b->len, 0, n);
+  b->len += n;
+  return true;
+}
+
+static bool put_ram(snap_buf *b, const machine *m) {
+  uint32_t pages = m->cpu.ram_size / CPU_PAGE_SIZE;
+  snap_put_u32(b, pages);
+  size_t map_at;
+  if (!put_bitmap(b, pages, &map_at)) return false;
+  mark_nonzero(b, map_at, 0, m->ram, pages, CPU_PAGE_SIZE);
+  /* a copy of the bitmap: the stream's room moves b */
+  size_t bytes = (size_t)snap_bitmap_bytes(pages);
+  uint8_t *map = malloc(bytes);
+  if (!map) return false;
+  memcpy(map, b->p + map_at, bytes);
+  bool ok = snap_zput_pages(b, m->ram, map, pages);
+  free(map);
+  return ok;
+}
+
+/* A name without its directories: a snapshot says which file it was,
+ * not where it lay on the host that wrote it.  It is for messages, so a
+ * control character (which a reader refuses) becomes '?'. */
+static void put_name(snap_buf *b, const char *path) {
+  const char *slash = path ? strrchr(path, '/') : NULL;
+  const char *base = slash ? slash + 1 : path ? path : "";
+  size_t n = strlen(base);
+  if (n > SNAP_MAX_NAME) n = SNAP_MAX_NAME;
+  snap_put_u32(b, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t ch = (uint8_t)base[i];
+    snap_put_u8(b, ch < 0x20 || ch == 0x7f ? '?' : ch);
+  }
+}
+
+/* The image's own sectors (bitmap and stream), read in chunks. */
+static bool put_disk_image(snap_buf *b, const dev_disk_host *h, pvl_error *err) {
+  size_t map_at;
+  snap_zout o;
+  if (!put_bitmap(b, h->sectors, &map_at) || !snap_zout_begin(&o, b)) {
+    return pvl_fail(err, "out of memory saving disk image '%s'", h->path);
+  }
+  uint8_t *chunk = malloc((size_t)DISK_CHUNK * PV_DISK_SECTOR);
+  bool ok = chunk != NULL;
+  for (uint64_t s = 0; ok && s < h->sectors; s += DISK_CHUNK) {
+    uint32_t n = h->sectors - s < DISK_CHUNK ? (uint32_t)(h->sectors - s) : DISK_CHUNK;
+    if (!dev_disk_image_read(h, (uint32_t)s, n, chunk)) {
+      free(chunk);
+      snap_zout_end(&o);
+      return pvl_fail(err, "cannot read disk image '%s' to save it: %s; "
+                      "the snapshot needs the image as the guest sees it",
+                      h->path, strerror(errno ? errno : EIO));
+    }
+    mark_nonzero(b, map_at, s, chunk, n, PV_DISK_SECTOR);
+    add_marked(b, map_at, s, chunk, n, PV_DISK_SECTOR, &o);
+  }
+  free(chunk);
+  if (!snap_zout_end(&o) || !ok) {
+    return pvl_fail(err, "out of memory saving disk image '%s'", h->path);
+  }
+  return true;
+}
+
+/* sectors, persist, name, the image, then the overlay: its sector numbers
+ * (sorted) and a stream of their bytes */
+static bool put_disk(snap_buf *b, const machine *m, pvl_error *err) {
+  const dev_disk_host *h = &m->disk_host;
+  snap_put_u32(b, h->sectors);
+  snap_put_u8(b, h->persist);
+  put_name(b, h->path);
+  if (!put_disk_image(b, h, err)) return false;
+  const dev_disk_overlay *ov = &h->overlay;
+  snap_put_u32(b, ov->count);
+  for (uint32_t i = 0; i < ov->count; i++) snap_put_u32(b, ov->index[i].sector);
+  snap_zout o;
+  if (!snap_zout_begin(&o, b)) return pvl_fail(err, "out of memory saving the disk");
+  for (uint32_t i = 0; i < ov->count; i++) {
+    snap_zout_add(&o, dev_disk_overlay_at(ov, i), PV_DISK_SECTOR);
+  }
+  return snap_zout_end(&o) || pvl_fail(err, "out of memory saving the disk");
+}
+
+/* Compressed: debug information makes an ELF several times larger than
+ * its code, and it is most of a console run's bundle. */
+static bool put_elf(snap_buf *b, const elf_image *e) {
+  put_name(b, e->name);
+  snap_put_u64(b, e->size);
+  snap_zout o;
+  if (!snap_zout_begin(&o, b)) return false;
+  snap_zout_add(&o, e->data, e->size);
+  return snap_zout_end(&o);
+}
+
+/* The run's counters, so that --stats after a restore counts the whole
+ * run; hypercalls by number (the table's order may change). */
+static void put_stats(snap_buf *b, const machine *m) {
+  const machine_stats *s = &m->stats;
+  snap_put_u64(b, s->hcalls);
+  snap_put_u64(b, s->hcalls_unknown);
+  uint32_t n = 0;
+  for (unsigned i = 0; i < pvabi_ncalls && i < MACHINE_MAX_CALLS; i++) {
+    n += s->hcalls_by_call[i] != 0;
+  }
+  snap_put_u32(b, n);
+  for (unsigned i = 0; i < pvabi_ncalls && i < MACHINE_MAX_CALLS; i++) {
+    if (!s->hcalls_by_call[i]) continue;
+    snap_put_u32(b, pvabi_calls[i].number);
+    snap_put_u64(b, s->hcalls_by_call[i]);
+  }
+  snap_put_u32(b, PV_CAUSE_COUNT);
+  for (unsigned i = 0; i < PV_CAUSE_COUNT; i++) snap_put_u64(b, s->traps[i]);
+  SNAP_STAT_FIELDS(SNAP_PUT_FIELD)
+  snap_put_u64(b, m->cpu.tlb_misses);
+}
+
+/* The next section's buffer, empty. */
+static snap_buf *next(snap_section *sec, snap_buf *bufs, size_t *n,
+                      const char *tag) {
+  snap_section *s = &sec[*n];
+  memset(s, 0, sizeof *s);
+  snprintf(s->tag, sizeof s->tag, "%s", tag);
+  bufs[*n] = (snap_buf){0};
+  return &bufs[(*n)++];
+}
+
+bool snap_encode_machine(machine *m, snap_section *sec, snap_buf *bufs,
+                         size_t *nsec, pvl_error *err) {
+  size_t first = *nsec, n = first;
+  put_conf(next(sec, bufs, &n, SNAP_TAG_CONF), &m->cfg);
+  put_cpu(next(sec, bufs, &n, SNAP_TAG_CPU), &m->cpu);
+  put_devs(next(sec, bufs, &n, SNAP_TAG_DEVS), &m->dev);
+  bool ok = put_ram(next(sec, bufs, &n, SNAP_TAG_RAM), m) ||
+            pvl_fail(err, "out of memory saving %u MiB of guest memory",
+                     m->cfg.mem_mib);
+  if (ok && m->disk_host.path) ok = put_disk(next(sec, bufs, &n, SNAP_TAG_DISK), m, err);
+  if (ok && m->elf.data && !put_elf(next(sec, bufs, &n, SNAP_TAG_ELF), &m->elf)) {
+    ok = pvl_fail(err, "out of memory saving the guest's ELF");
+  }
+  if (ok) put_stats(next(sec, bufs, &n, SNAP_TAG_STAT), m);
+  for (size_t i = first; ok && i < n; i++) {
+    if (bufs[i].oom) ok = pvl_fail(err, "out of memory saving the machine");
+    sec[i].data = bufs[i].p;
+    sec[i].len = bufs[i].len;
+  }
+  if (!ok) {
+    for (size_t i = first; i < n; i++) snap_buf_free(&bufs[i]);
+    return false;
+  }
+  *nsec = n;
+  return true;
+}
+
+bool snap_save(machine *m, const char *path, pvl_error *err) {
+  snap_section sec[SNAP_MACHINE_SECTIONS];
+  snap_buf bufs[SNAP_MACHINE_SECTIONS];
+  size_t n = 0;
+  if (!snap_encode_machine(m, sec, bufs, &n, err)) return false;
+  bool ok = snap_file_write(path, SNAP_KIND_SNAPSHOT, sec, n, err);
+  for (size_t i = 0; i < n; i++) snap_buf_free(&bufs[i]);
+  return ok;
+}
