@@ -269,10 +269,32 @@ Test(replay, damaged_bundles_are_refused_with_the_reason) {
   cr_expect_eq(rep.status, 125);
   cr_expect(strstr(rep.err, "unknown kind"), "%s", rep.err);
   spawn_free(&rep);
-  /* a snapshot is not a recording */
+  /* a recording summary out of range: how it ended (offset 13) */
+  copy_file(bundle, cut);
+  tamper(cut, "RECI", 13, 99);
+  rep = PVLAB(NULL, "replay", cut);
+  cr_expect_eq(rep.status, 125);
+  cr_expect(strstr(rep.err, "out of range"), "%s", rep.err);
+  spawn_free(&rep);
+  /* a hash list whose count lies */
+  copy_file(bundle, cut);
+  tamper(cut, "HASH", 0, 7);
+  rep = PVLAB(NULL, "replay", cut);
+  cr_expect_eq(rep.status, 125);
+  cr_expect(strstr(rep.err, "hash list"), "%s", rep.err);
+  spawn_free(&rep);
+  /* an ELF is not a pvlab file; a snapshot is not a recording */
   rep = PVLAB(NULL, "replay", spawn_guest("calc"));
   cr_expect_eq(rep.status, 125);
   cr_expect(strstr(rep.err, "not a pvlab"), "%s", rep.err);
+  spawn_free(&rep);
+  const char *snap = in_dir("s.pvsnap");
+  rep = PVLAB(CALC_INPUT, "run", "--snapshot-at", "1000", snap, spawn_guest("calc"));
+  cr_assert_eq(rep.status, 123, "%s", rep.err);
+  spawn_free(&rep);
+  rep = PVLAB(NULL, "replay", snap);
+  cr_expect_eq(rep.status, 125);
+  cr_expect(strstr(rep.err, "is a snapshot, not a recording"), "%s", rep.err);
   spawn_free(&rep);
   remove_dir();
 }

@@ -97,6 +97,7 @@ static machine_stop replay(machine *m, tap *t, const tap *log, dev_console_mem *
   cr_assert(tap_encode(log, &b));
   m->console_io = dev_console_mem_backend(out);
   tap_attach(t, m);
+  tap_set_wait(t, log->has_wait); /* as the recording had a window or not */
   t->replay_only = true;
   t->echo = true;
   pvl_error err;
@@ -312,4 +313,57 @@ Test(tap, damaged_logs_are_refused) {
   tap_detach(&rec);
   dev_console_mem_free(&ty.out);
   machine_free(&a);
+}
+
+/* A window as the host sees it: a wait takes some host time (which moves
+ * virtual time by an amount no instruction count predicts), and a key
+ * arrives after every few waits, on some polls only; then the window
+ * closes. */
+typedef struct window {
+  unsigned polls, waits, sent;
+} window;
+
+static bool window_poll(void *ctx, dev_input *q) {
+  window *w = ctx;
+  if (++w->polls % 3 || w->sent > 6 || w->waits < 3 * (w->sent + 1)) return w->sent <= 6;
+  dev_input_event e = {w->sent < 6 ? PV_INPUT_KEY_DOWN : PV_INPUT_QUIT, 'a', 0, 0, 0};
+  dev_input_push(q, &e);
+  w->sent++;
+  return true;
+}
+
+static bool window_wait(void *ctx, uint64_t *now_ns, uint64_t until_ns, uint32_t max_ms) {
+  window *w = ctx;
+  uint64_t step = 1000000u + 7919u * (++w->waits % 13); /* "host time" */
+  *now_ns = until_ns - *now_ns < step ? until_ns : *now_ns + step;
+  return w->sent <= 6;
+}
+
+Test(tap, a_window_s_waits_and_events_replay_exactly) {
+  machine a, b;
+  window w = {0};
+  tap rec, play;
+  start(&a, "fbdemo");
+  a.input_io = (dev_input_backend){&w, window_poll, window_wait};
+  tap_attach(&rec, &a);
+  machine_stop st = run_sliced(&a, 5003);
+  outcome want = outcome_of(&a, st);
+  uint64_t bytes, queue, waits;
+  tap_summary(&rec, &bytes, &queue, &waits);
+  cr_expect_gt(waits, 0, "no idle wait was logged (%u waits, %u polls, %u sent, stop %d)", w.waits, w.polls, w.sent, st);
+  cr_expect_gt(queue, 5, "%llu queue changes", (unsigned long long)queue);
+  cr_expect_gt(a.dev.timer.idle_ns, 0, "the waits moved no virtual time");
+
+  start(&b, "fbdemo");
+  dev_console_mem out = {0};
+  st = replay(&b, &play, &rec, &out, 0);
+  outcome got = outcome_of(&b, st);
+  expect_same(&want, &got);
+  cr_expect(!play.diverged, "%s", play.why);
+  cr_expect_eq(b.dev.timer.idle_ns, a.dev.timer.idle_ns);
+  tap_detach(&play);
+  tap_detach(&rec);
+  dev_console_mem_free(&out);
+  machine_free(&a);
+  machine_free(&b);
 }
