@@ -133,7 +133,7 @@ static long tap_con_read(void *ctx, uint8_t *buf, size_t len) {
     diverge(t, "the guest asked for fewer bytes than it was given when recorded");
     return DEV_AGAIN;
   }
-  memcpy(buf, t->data + e->off, e->len);
+  if (e->len) memcpy(buf, t->data + e->off, e->len);
   long n = (long)(int64_t)e->val;
   served(t);
   return n;
@@ -342,7 +342,7 @@ bool tap_encode(const tap *t, snap_buf *out) {
     snap_put_u8(out, e->flag);
     snap_put_u64(out, e->val);
     snap_put_u32(out, e->len);
-    snap_put_bytes(out, t->data + e->off, e->len);
+    if (e->len) snap_put_bytes(out, t->data + e->off, e->len);
   }
   return !out->oom && !t->oom;
 }
@@ -417,7 +417,7 @@ bool tap_decode(tap *t, const uint8_t *p, size_t len, pvl_error *err) {
                       (unsigned long long)i, (unsigned long long)count, why);
     }
     e.off = (uint32_t)fresh.dlen;
-    memcpy(fresh.data + fresh.dlen, payload, e.len);
+    if (e.len) memcpy(fresh.data + fresh.dlen, payload, e.len);
     fresh.dlen += e.len;
     fresh.e[fresh.n++] = e;
     last = e.icount;
