@@ -48,10 +48,14 @@ static bool fd_ready(void *ctx, bool wait) {
   dev_console_fd *fd = ctx;
   if (!fd->in_is_tty) return true;
   struct pollfd p = {.fd = fd->in_fd, .events = POLLIN};
-  int n;
-  do n = poll(&p, 1, wait ? -1 : 0);
-  while (n < 0 && errno == EINTR && wait);
-  return n > 0;
+  /* with an interrupt flag, wait in short polls so Ctrl-C is seen */
+  int slice = !wait ? 0 : fd->interrupt ? 100 : -1;
+  for (;;) {
+    if (wait && fd->interrupt && *fd->interrupt) return false;
+    int n = poll(&p, 1, slice);
+    if (n > 0) return true;
+    if (!wait || (n < 0 && errno != EINTR)) return false;
+  }
 }
 
 dev_console_backend dev_console_fd_backend(dev_console_fd *fd) {

@@ -4,6 +4,7 @@
 #ifndef PVLAB_DEVICES_H
 #define PVLAB_DEVICES_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,9 @@ typedef struct dev_log_backend {
 typedef struct dev_console_fd {
   int in_fd, out_fd;
   bool in_is_tty;
+  /* When set: a wait for a terminal gives up (nothing ready) soon after
+   * *interrupt is (Ctrl-C), instead of blocking until a key comes. */
+  volatile sig_atomic_t *interrupt;
 } dev_console_fd;
 dev_console_backend dev_console_fd_backend(dev_console_fd *fd);
 

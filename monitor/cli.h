@@ -20,6 +20,7 @@ enum {
   CLI_EXIT_LIMIT = 124,       /* --max-insns reached */
   CLI_EXIT_HOST = 125,        /* usage error or host-side failure */
   CLI_EXIT_DIVERGED = 126,    /* pvlab replay: the run left the recording */
+  CLI_EXIT_INTERRUPTED = 130, /* run --record: Ctrl-C ended the run */
 };
 
 enum { CLI_MAX_SCRIPTS = 16, CLI_MAX_SNAPSHOTS = 64 };

@@ -67,18 +67,12 @@ static long con_read(void *ctx, uint8_t *buf, size_t len) {
   return n;
 }
 
-/* A guest waiting for a terminal must still stop at Ctrl-C: wait in short
- * polls and give up (nothing ready) once the interrupt flag is up. */
+/* A guest waiting for a terminal must still stop at Ctrl-C: the fd
+ * console has the interrupt flag (dev_console_fd.interrupt). */
 static bool con_ready(void *ctx, bool wait) {
   debug_console *c = ctx;
   if (c->no_input) return true;
-  if (!wait || !c->fd.in_is_tty) return c->inner.ready(c->inner.ctx, wait);
-  for (;;) {
-    if (*c->interrupt) return false;
-    struct pollfd p = {.fd = c->fd.in_fd, .events = POLLIN};
-    int n = poll(&p, 1, 100);
-    if (n > 0 || (n < 0 && errno != EINTR)) return true; /* the read tells */
-  }
+  return c->inner.ready(c->inner.ctx, wait);
 }
 
 static volatile sig_atomic_t *sigint_flag;
@@ -190,7 +184,7 @@ static int debug_machine(const cli_machine_opts *opts, debug_console *con,
   } else if (opts->record && !mon_record_start(s, &err)) {
     fprintf(stderr, "pvlab debug: --record %s: %s\n", opts->record, err.msg);
   } else {
-    con->interrupt = sigint_flag = mon_interrupt_flag(s);
+    con->interrupt = con->fd.interrupt = sigint_flag = mon_interrupt_flag(s);
     if (opts->keep_going) mon_set_stop_on_error(s, false);
     if (opts->load) {
       printf("pvlab debug: %s from snapshot %s is stopped at icount %" PRIu64
@@ -232,7 +226,7 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con, bool
     fprintf(stderr, "pvlab replay: out of memory for the monitor\n");
   } else {
     m->display_io = dev_frame_backend(&frame);
-    con->interrupt = sigint_flag = mon_interrupt_flag(s);
+    con->interrupt = con->fd.interrupt = sigint_flag = mon_interrupt_flag(s);
     printf("pvlab replay: %s is stopped where the recording starts (icount %" PRIu64
            "; it ends at icount %" PRIu64 "); 'help' lists the commands\n", bundle,
            m->cpu.s.icount, p.end.icount);

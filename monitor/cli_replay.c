@@ -103,8 +103,9 @@ int cli_replay(int argc, char **argv) {
     char where[200];
     machine_format_addr(&m, m.cpu.s.pc, where, sizeof where);
     fprintf(stderr, "pvlab: the recording ends at icount %" PRIu64 ", %s, where "
-            "the debug session that made it stopped; 'pvlab replay --debug %s' "
-            "goes on from there\n", m.cpu.s.icount, where, o.bundle);
+            "its run was stopped (Ctrl-C, or the debug session that made it); "
+            "'pvlab replay --debug %s' goes on from there\n", m.cpu.s.icount,
+            where, o.bundle);
     status = 0;
   } else if (same) {
     status = cli_outcome(&m, m.cpu.s.icount);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,9 +48,13 @@ int cli_outcome(const machine *m, uint64_t max_insns) {
             " instructions executed, stopped at %s; raise --max-insns if "
             "the guest needs more\n", max_insns, where);
     return CLI_EXIT_LIMIT;
+  case MACHINE_STOP_INTERRUPT: /* run --record: Ctrl-C ends the run */
+    machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
+    fprintf(stderr, "pvlab: interrupted (Ctrl-C) at icount %" PRIu64 ", %s\n",
+            m->cpu.s.icount, where);
+    return CLI_EXIT_INTERRUPTED;
   case MACHINE_STOP_BREAKPOINT: /* only a debugger sets these */
   case MACHINE_STOP_WATCH:
-  case MACHINE_STOP_INTERRUPT:
   case MACHINE_STOP_CATCH_HCALL:
   case MACHINE_STOP_CATCH_TRAP:
   case MACHINE_STOP_EBREAK:
@@ -132,6 +137,13 @@ bool cli_machine_finish(machine *m, cli_display *d, const cli_machine_opts *opts
   return ok;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
 int cli_run(int argc, char **argv) {
   cli_machine_opts opts;
   if (!cli_parse_machine_opts(argc, argv, &opts, "run")) return CLI_EXIT_HOST;
@@ -145,6 +157,16 @@ int cli_run(int argc, char **argv) {
 
   recorder rec;
   pvl_error err;
+  if (opts.record) {
+    /* Ctrl-C ends a recorded run with its bundle written, not lost: a
+     * hang is worth recording too */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    m.dbg.interrupt = &interrupted;
+    fds.interrupt = &interrupted;
+  }
   if (opts.record && !rec_start(&rec, &m, opts.hash_interval, &err)) {
     fprintf(stderr, "pvlab: cannot record: %s\n", err.msg);
     cli_machine_finish(&m, &display, &opts);

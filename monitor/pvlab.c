@@ -57,7 +57,8 @@ static const cli_command commands[] = {
    "                  (console bytes, keys, mouse, window), with the\n"
    "                  instruction at which the guest took it, in one file that\n"
    "                  'pvlab replay BUNDLE' runs again exactly, anywhere;\n"
-   "                  written however the run ends (a crash is the point)\n"
+   "                  written however the run ends (a crash is the point);\n"
+   "                  Ctrl-C ends a recorded run, status 130, and keeps it\n"
    "  --hash-interval N  with --record, store a state hash every N\n"
    "                  instructions (default 4194304) for replay to check\n"
    "A window opens when the guest first calls fb_set, if $DISPLAY or\n"
@@ -66,7 +67,7 @@ static const cli_command commands[] = {
    "down within 1 s of virtual time.\n"
    "Exit status: the guest's shutdown code if 0-119; 120 guest code above\n"
    "119; 122 debug break; 123 guest fault; 124 instruction limit; 125\n"
-   "usage or host error."},
+   "usage or host error; 130 Ctrl-C ended a --record run."},
   {"debug", cli_debug, "debug GUEST.elf|--load SNAPSHOT [-x SCRIPT]... [--console-input FILE]"
    " [--keep-going] [--record BUNDLE] [--mem MIB] [--seed N] [--disk IMAGE [--disk-write]]"
    " [--headless] [--screenshot FILE] [--display WxH] [--keys KEYS]",

@@ -5,9 +5,13 @@
  * damaged bundles are refused. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor/cli.h"
@@ -325,5 +329,70 @@ Test(replay, the_tutorial_walks_back_from_the_crash_to_the_store) {
   }
   spawn_free(&rec);
   spawn_free(&dbg);
+  remove_dir();
+}
+
+/* Whether process pid has a handler for SIGINT (SigCgt in /proc), waiting
+ * up to 20 s for it. */
+static bool catches_sigint(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  for (int tries = 0; tries < 2000; tries++) {
+    FILE *f = fopen(path, "r");
+    unsigned long long caught = 0;
+    while (f && fgets(line, sizeof line, f)) {
+      if (sscanf(line, "SigCgt: %llx", &caught) == 1) break;
+    }
+    if (f) fclose(f);
+    if (caught & (1ull << (SIGINT - 1))) return true;
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  return false;
+}
+
+/* Ctrl-C ends a recorded run with its bundle written: a hang is worth
+ * recording.  The guest runs long enough (over a billion instructions)
+ * for the signal to come first. */
+/* Runs the long guest under --record and sends it Ctrl-C delay_ms after
+ * pvlab is ready for it; returns pvlab's exit status. */
+static int record_and_interrupt(const char *bundle, long delay_ms) {
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(spawn_pvlab(), "pvlab", "run", "--record", bundle,
+          spawn_guest("bench/sha256-long"), (char *)NULL);
+    _exit(127);
+  }
+  cr_assert(catches_sigint(pid), "pvlab never set up its Ctrl-C handler");
+  nanosleep(&(struct timespec){delay_ms / 1000, delay_ms % 1000 * 1000000}, NULL);
+  cr_assert_eq(kill(pid, SIGINT), 0);
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status), "pvlab died of signal %d", WTERMSIG(status));
+  return WEXITSTATUS(status);
+}
+
+/* Ctrl-C ends a recorded run with its bundle written: a hang is worth
+ * recording.  The guest runs over a billion instructions, so the signal
+ * comes first; on a loaded host pvlab may still be starting then (the
+ * run stops at icount 0), and the test waits longer. */
+Test(replay, ctrl_c_ends_a_recording_and_keeps_it) {
+  make_dir();
+  const char *bundle = in_dir("int.pvrec");
+  unsigned long long insns = 0;
+  for (long delay = 300; delay <= 2400 && insns == 0; delay *= 2) {
+    cr_assert_eq(record_and_interrupt(bundle, delay), CLI_EXIT_INTERRUPTED);
+    spawn_result rep = PVLAB(NULL, "replay", "--stats", bundle);
+    cr_expect_eq(rep.status, 0, "%s", rep.err);
+    cr_expect(strstr(rep.err, "replay matched the recording"), "%s", rep.err);
+    cr_expect(strstr(rep.err, "where its run was stopped"), "%s", rep.err);
+    insns = spawn_stat_num(&rep, "instructions");
+    spawn_free(&rep);
+  }
+  cr_expect_gt(insns, 0, "every run was interrupted before it began");
   remove_dir();
 }
