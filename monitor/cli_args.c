@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "monitor/cli.h"
 
@@ -120,6 +121,20 @@ static bool snapshot_at_opt(int argc, char **argv, int *i, const char *value,
   return true;
 }
 
+/* --record is written at the end of the run: a directory it cannot go in
+ * is better known before the run than after it. */
+static bool record_writable(const char *path, const char *cmd) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  if (access(dir, W_OK | X_OK) == 0) return true;
+  fprintf(stderr, "pvlab %s: --record %s: cannot write in directory '%s' (%s); "
+          "record somewhere writable\n", cmd, path, dir, strerror(errno));
+  return false;
+}
+
 /* --load against the options it replaces. */
 static bool check_load(const cli_machine_opts *opts, const char *cmd) {
   if (opts->load && opts->guest) {
@@ -216,6 +231,7 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     }
   }
   if (!check_load(opts, cmd)) return false;
+  if (opts->record && !record_writable(opts->record, cmd)) return false;
   if (opts->disk_write && !opts->disk) {
     fprintf(stderr, "pvlab %s: --disk-write saves the guest's writes to the "
             "--disk image, but no --disk IMAGE was given\n", cmd);

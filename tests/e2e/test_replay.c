@@ -287,6 +287,12 @@ Test(replay, damaged_bundles_are_refused_with_the_reason) {
   cr_expect_eq(rep.status, 125);
   cr_expect(strstr(rep.err, "hash list"), "%s", rep.err);
   spawn_free(&rep);
+  /* a recording that could not be written is refused before the run */
+  rep = PVLAB(CALC_INPUT, "run", "--record", "/nonexistent-pvlab-dir/x.pvrec", spawn_guest("calc"));
+  cr_expect_eq(rep.status, 125);
+  cr_expect(strstr(rep.err, "cannot write in directory '/nonexistent-pvlab-dir'"), "%s", rep.err);
+  cr_expect_eq(rep.out_len, 0, "the guest ran: %s", rep.out);
+  spawn_free(&rep);
   /* an ELF is not a pvlab file; a snapshot is not a recording */
   rep = PVLAB(NULL, "replay", spawn_guest("calc"));
   cr_expect_eq(rep.status, 125);
