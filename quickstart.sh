@@ -44,7 +44,9 @@ case "${1:-}" in
     install_missing
     if [ "${2:-}" = "--sanitize" ]; then
       build build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
-      export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+      # leaks count too, but for the system libraries' own (tests/lsan.supp)
+      export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+      export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
       export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
       dir=build-sanitize
     else

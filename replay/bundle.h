@@ -54,8 +54,9 @@ typedef struct bundle_hashes {
 bool bundle_hashes_add(bundle_hashes *hs, uint64_t icount, uint64_t hash);
 void bundle_hashes_free(bundle_hashes *hs);
 
-/* Writes a bundle (atomically): the initial state, the log, the hashes
- * and the end.  has_wait says the input backend could wait (a window). */
+/* Writes a bundle (atomically): the initial state, the log (with the
+ * tap's has_wait: whether the input backend could wait, a window), the
+ * hashes and the end. */
 bool bundle_write(const char *path, const bundle_init *bi, const tap *t,
                   const bundle_hashes *hs, const bundle_end *end, pvl_error *err)
     __attribute__((warn_unused_result));
@@ -107,8 +108,10 @@ bool play_open_file(player *p, machine *m, const snap_file *f, pvl_error *err)
 /* Runs to limit or the recording's end, comparing the stored hashes; on
  * divergence stops at once with p->diverged and p->why. */
 machine_stop play_run(player *p, uint64_t limit);
-/* After a state check point is passed with the monitor: compares any
- * stored hash at the machine's icount (for a monitor driving the run). */
+/* Takes up a divergence the tap saw, and compares the stored hashes the
+ * run has reached: one at exactly the machine's icount is compared, ones
+ * passed without stopping there are skipped.  play_run calls it at each
+ * stored hash's count. */
 void play_check(player *p);
 /* After the replay ran to its end: whether it ended where and as the
  * recording did (icount, every input taken, final hash); if not,
