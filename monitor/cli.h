@@ -76,6 +76,9 @@ int cli_replay(int argc, char **argv);
 /* How a run ended, as a message on stderr and `pvlab run`'s exit status
  * (monitor/cli_run.c); replay reports a replayed run the same way. */
 int cli_outcome(const machine *m, uint64_t max_insns);
+/* Where the guest's debug_log lines go on the command line: stderr,
+ * "pvlab: guest log: TEXT". */
+dev_log_backend cli_log_backend(void);
 /* pvlab info FILE: what a snapshot or bundle holds (monitor/cli_info.c). */
 int cli_info(int argc, char **argv);
 int cli_debug(int argc, char **argv);

@@ -203,11 +203,6 @@ static int debug_machine(const cli_machine_opts *opts, debug_console *con,
   return status;
 }
 
-static void log_to_stderr(void *ctx, const char *text) {
-  (void)ctx;
-  fprintf(stderr, "pvlab: guest log: %s\n", text);
-}
-
 /* The monitor on a replay: the player's tap is the session's history, so
  * the guest's input is the recording's alone; its output is shown the
  * first time the guest gets to it. */
@@ -253,7 +248,7 @@ int cli_debug_bundle(const char *bundle) {
                        .no_input = true, .m = &m};
   con.inner = dev_console_fd_backend(&con.fd);
   m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
-  m.log_io = (dev_log_backend){NULL, log_to_stderr};
+  m.log_io = cli_log_backend();
   int status = debug_replay(bundle, &m, &con, interactive);
   machine_free(&m);
   return status;

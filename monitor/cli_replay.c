@@ -12,11 +12,6 @@
 #include "monitor/cli.h"
 #include "replay/bundle.h"
 
-static void log_to_stderr(void *ctx, const char *text) {
-  (void)ctx;
-  fprintf(stderr, "pvlab: guest log: %s\n", text);
-}
-
 typedef struct replay_opts {
   const char *bundle;
   const char *screenshot;
@@ -50,21 +45,6 @@ static bool parse(int argc, char **argv, replay_opts *o) {
   return true;
 }
 
-/* How a debug session's recording can end: where its user stopped. */
-static bool debugger_stop(uint32_t stop) {
-  switch ((machine_stop)stop) {
-  case MACHINE_STOP_BREAKPOINT:
-  case MACHINE_STOP_WATCH:
-  case MACHINE_STOP_INTERRUPT:
-  case MACHINE_STOP_CATCH_HCALL:
-  case MACHINE_STOP_CATCH_TRAP:
-  case MACHINE_STOP_NONE:
-    return true;
-  default:
-    return false;
-  }
-}
-
 int cli_replay(int argc, char **argv) {
   replay_opts o;
   if (!parse(argc, argv, &o)) return CLI_EXIT_HOST;
@@ -80,7 +60,7 @@ int cli_replay(int argc, char **argv) {
   dev_console_fd fds = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
   dev_console_mem none = {0};
   m.console_io = o.quiet ? dev_console_mem_backend(&none) : dev_console_fd_backend(&fds);
-  m.log_io = (dev_log_backend){NULL, log_to_stderr};
+  m.log_io = cli_log_backend();
   player p;
   if (!play_open(&p, &m, o.bundle, &err)) {
     fprintf(stderr, "pvlab: %s\n", err.msg);
@@ -99,7 +79,7 @@ int cli_replay(int argc, char **argv) {
   play_run(&p, UINT64_MAX);
   bool same = play_finish(&p);
   int status;
-  if (same && debugger_stop(p.end.stop)) {
+  if (same && bundle_end_paused(p.end.stop)) {
     char where[200];
     machine_format_addr(&m, m.cpu.s.pc, where, sizeof where);
     fprintf(stderr, "pvlab: the recording ends at icount %" PRIu64 ", %s, where "

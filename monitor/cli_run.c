@@ -23,6 +23,8 @@ static void log_to_stderr(void *ctx, const char *text) {
   fprintf(stderr, "pvlab: guest log: %s\n", text);
 }
 
+dev_log_backend cli_log_backend(void) { return (dev_log_backend){NULL, log_to_stderr}; }
+
 /* Turns the way the machine stopped into a message and an exit status. */
 int cli_outcome(const machine *m, uint64_t max_insns) {
   char text[1024], where[200];
@@ -116,7 +118,7 @@ bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
     return false;
   }
   m->console_io = dev_console_fd_backend(console);
-  m->log_io = (dev_log_backend){NULL, log_to_stderr};
+  m->log_io = cli_log_backend();
   if (!cli_display_start(d, m, opts, cmd)) {
     machine_free(m);
     return false;

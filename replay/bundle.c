@@ -264,19 +264,23 @@ void play_check(player *p) {
 /* Where a replay must be allowed to run to: a run that ended by its own
  * stop (shutdown, a fault...) stopped at the instruction that did it, so
  * the replay needs room for that one; a run cut short ended at a count. */
-static uint64_t end_limit(const bundle_end *e) {
-  switch ((machine_stop)e->stop) {
-  case MACHINE_STOP_LIMIT:
+bool bundle_end_paused(uint32_t stop) {
+  switch ((machine_stop)stop) {
   case MACHINE_STOP_BREAKPOINT:
   case MACHINE_STOP_WATCH:
   case MACHINE_STOP_INTERRUPT:
   case MACHINE_STOP_CATCH_HCALL:
   case MACHINE_STOP_CATCH_TRAP:
   case MACHINE_STOP_NONE:
-    return e->icount;
+    return true;
   default:
-    return e->icount + 1;
+    return false;
   }
+}
+
+static uint64_t end_limit(const bundle_end *e) {
+  bool at_count = e->stop == MACHINE_STOP_LIMIT || bundle_end_paused(e->stop);
+  return at_count ? e->icount : e->icount + 1;
 }
 
 machine_stop play_run(player *p, uint64_t limit) {

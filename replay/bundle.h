@@ -28,6 +28,10 @@ typedef struct bundle_hash {
   uint64_t icount, hash;
 } bundle_hash;
 
+/* Whether a recording that ended with stop was stopped from outside (a
+ * debugger's stop, Ctrl-C) rather than by the guest or its limit. */
+bool bundle_end_paused(uint32_t stop);
+
 /* How the recorded run ended. */
 typedef struct bundle_end {
   uint64_t icount;

@@ -244,6 +244,18 @@ Test(replay, a_changed_input_byte_is_reported_where_it_takes_effect) {
   remove_dir();
 }
 
+/* A copy of bundle at cut with one byte changed is refused with why. */
+static void expect_tampered_refused(const char *bundle, const char *cut, const char *tag,
+                                    size_t offset, uint8_t value, const char *why) {
+  copy_file(bundle, cut);
+  tamper(cut, tag, offset, value);
+  spawn_result rep = PVLAB(NULL, "replay", cut);
+  cr_expect_eq(rep.status, 125, "%s+%zu: status %d", tag, offset, rep.status);
+  cr_expect(strstr(rep.err, why), "%s+%zu: no \"%s\" in: %s", tag, offset, why, rep.err);
+  cr_expect_eq(rep.out_len, 0, "%s+%zu: the guest ran", tag, offset);
+  spawn_free(&rep);
+}
+
 Test(replay, damaged_bundles_are_refused_with_the_reason) {
   make_dir();
   const char *bundle = in_dir("d.pvrec"), *cut = in_dir("cut.pvrec");
@@ -266,27 +278,13 @@ Test(replay, damaged_bundles_are_refused_with_the_reason) {
     cr_expect_eq(rep.out_len, 0, "cut at %ld: the guest ran", cuts[i]);
     spawn_free(&rep);
   }
-  /* a hostile log: an entry of an unknown kind, CRC made right */
-  copy_file(bundle, cut);
-  tamper(cut, "LOG", 8 + 8 + 4, 99);
-  spawn_result rep = PVLAB(NULL, "replay", cut);
-  cr_expect_eq(rep.status, 125);
-  cr_expect(strstr(rep.err, "unknown kind"), "%s", rep.err);
-  spawn_free(&rep);
-  /* a recording summary out of range: how it ended (offset 13) */
-  copy_file(bundle, cut);
-  tamper(cut, "RECI", 13, 99);
-  rep = PVLAB(NULL, "replay", cut);
-  cr_expect_eq(rep.status, 125);
-  cr_expect(strstr(rep.err, "out of range"), "%s", rep.err);
-  spawn_free(&rep);
-  /* a hash list whose count lies */
-  copy_file(bundle, cut);
-  tamper(cut, "HASH", 0, 7);
-  rep = PVLAB(NULL, "replay", cut);
-  cr_expect_eq(rep.status, 125);
-  cr_expect(strstr(rep.err, "hash list"), "%s", rep.err);
-  spawn_free(&rep);
+  /* hostile sections, CRCs made right: an entry of an unknown kind in the
+   * log, how the recording ended out of range (offset 13), a hash list
+   * whose count lies */
+  expect_tampered_refused(bundle, cut, "LOG", 8 + 8 + 4, 99, "unknown kind");
+  expect_tampered_refused(bundle, cut, "RECI", 13, 99, "out of range");
+  expect_tampered_refused(bundle, cut, "HASH", 0, 7, "hash list");
+  spawn_result rep;
   /* a recording that could not be written is refused before the run */
   rep = PVLAB(CALC_INPUT, "run", "--record", "/nonexistent-pvlab-dir/x.pvrec", spawn_guest("calc"));
   cr_expect_eq(rep.status, 125);

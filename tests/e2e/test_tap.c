@@ -188,9 +188,26 @@ Test(tap, a_changed_byte_is_caught) {
   machine_free(&b);
 }
 
+/* Replays rec's log of fbdemo on a fresh machine b and checks it ends as
+ * a did; b is left for further checks (the caller frees it). */
+static void expect_fbdemo_replays(machine *a, const tap *rec, const outcome *want,
+                                  machine *b) {
+  tap play;
+  start(b, "fbdemo");
+  dev_console_mem out = {0};
+  machine_stop st = replay(b, &play, rec, &out, 0);
+  outcome got = outcome_of(b, st);
+  expect_same(want, &got);
+  cr_expect(!play.diverged, "%s", play.why);
+  cr_expect_eq(b->dev.input.delivered, a->dev.input.delivered);
+  cr_expect_eq(b->dev.timer.idle_ns, a->dev.timer.idle_ns);
+  tap_detach(&play);
+  dev_console_mem_free(&out);
+}
+
 Test(tap, input_events_replay_exactly) {
   machine a, b;
-  tap rec, play;
+  tap rec;
   dev_input_script script;
   char why[256];
   start(&a, "fbdemo");
@@ -206,17 +223,9 @@ Test(tap, input_events_replay_exactly) {
   cr_expect_gt(a.dev.input.delivered, 3, "fbdemo read %llu events",
                (unsigned long long)a.dev.input.delivered);
 
-  start(&b, "fbdemo");
-  dev_console_mem out = {0};
-  st = replay(&b, &play, &rec, &out, 0);
-  outcome got = outcome_of(&b, st);
-  expect_same(&want, &got);
-  cr_expect(!play.diverged, "%s", play.why);
-  cr_expect_eq(b.dev.input.delivered, a.dev.input.delivered);
-  tap_detach(&play);
+  expect_fbdemo_replays(&a, &rec, &want, &b);
   tap_detach(&rec);
   dev_input_script_free(&script);
-  dev_console_mem_free(&out);
   machine_free(&a);
   machine_free(&b);
 }
@@ -342,7 +351,7 @@ static bool window_wait(void *ctx, uint64_t *now_ns, uint64_t until_ns, uint32_t
 Test(tap, a_window_s_waits_and_events_replay_exactly) {
   machine a, b;
   window w = {0};
-  tap rec, play;
+  tap rec;
   start(&a, "fbdemo");
   a.input_io = (dev_input_backend){&w, window_poll, window_wait};
   tap_attach(&rec, &a);
@@ -354,16 +363,8 @@ Test(tap, a_window_s_waits_and_events_replay_exactly) {
   cr_expect_gt(queue, 5, "%llu queue changes", (unsigned long long)queue);
   cr_expect_gt(a.dev.timer.idle_ns, 0, "the waits moved no virtual time");
 
-  start(&b, "fbdemo");
-  dev_console_mem out = {0};
-  st = replay(&b, &play, &rec, &out, 0);
-  outcome got = outcome_of(&b, st);
-  expect_same(&want, &got);
-  cr_expect(!play.diverged, "%s", play.why);
-  cr_expect_eq(b.dev.timer.idle_ns, a.dev.timer.idle_ns);
-  tap_detach(&play);
+  expect_fbdemo_replays(&a, &rec, &want, &b);
   tap_detach(&rec);
-  dev_console_mem_free(&out);
   machine_free(&a);
   machine_free(&b);
 }
