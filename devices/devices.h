@@ -19,10 +19,18 @@ typedef struct dev_power {
   uint32_t exit_code;
 } dev_power;
 
+/* With jitter (machine_config.jitter, docs/pvabi.md "Timer jitter") the
+ * clock starts at phase_ns and each armed deadline fires delay_ns late,
+ * both drawn from jitter_rng; without it all three stay 0. */
 typedef struct dev_timer {
   uint64_t idle_ns;     /* virtual time skipped while the guest waited */
-  uint64_t deadline_ns; /* when armed: the virtual time it fires at */
+  uint64_t deadline_ns; /* when armed: the virtual time it fires at (the
+                           guest's deadline + delay_ns) */
   uint8_t armed;
+  uint64_t phase_ns;    /* virtual time at instruction 0 */
+  uint64_t delay_ns;    /* the delay the last timer_set drew (0 when it
+                           disarmed the timer) */
+  uint64_t jitter_rng;  /* splitmix64 state, independent of dev_rng's */
 } dev_timer;
 
 /* Pending and enabled event bits (PV_EV_*). */
@@ -148,12 +156,28 @@ void dev_console_mem_free(dev_console_mem *mem);
  * at a fixed 1 GHz, whatever the host does. */
 #define DEV_NS_PER_INSN 1u
 uint64_t dev_timer_now(const dev_timer *t, uint64_t icount);
+/* The instruction count at which virtual time reaches ns (0 if it has
+ * always been past it). */
+uint64_t dev_timer_icount_at(const dev_timer *t, uint64_t ns);
 /* The instruction count at which an armed timer's deadline is reached. */
 uint64_t dev_timer_due_icount(const dev_timer *t);
+
+/* Timer jitter's bounds: the phase is 0 to DEV_JITTER_PHASE_NS - 1 ns,
+ * each delay 0 to DEV_JITTER_DELAY_NS - 1 ns, uniformly. */
+#define DEV_JITTER_PHASE_NS 1000000u /* 1 ms */
+#define DEV_JITTER_DELAY_NS 10000u   /* 10 us */
+/* The timer at reset: all zero, or with jitter its generator seeded from
+ * seed and the phase drawn. */
+void dev_timer_reset(dev_timer *t, bool jitter, uint64_t seed);
+/* The next jitter delay, 0 to DEV_JITTER_DELAY_NS - 1 (advances the
+ * generator). */
+uint64_t dev_timer_draw_delay(dev_timer *t);
 
 /* The RNG's generator, for the device and its tests. */
 void dev_rng_seed(dev_rng *r, uint64_t seed);
 uint32_t dev_rng_next(dev_rng *r);
+/* One step of splitmix64: the next 64-bit value from state *x. */
+uint64_t dev_splitmix64(uint64_t *x);
 
 /* The disk's copy-on-write overlay (devices/disk_overlay.c): the sectors
  * the guest wrote, sorted by sector number; the i-th one's bytes are slot

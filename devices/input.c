@@ -70,9 +70,7 @@ uint64_t machine_input_slice(machine *m, uint64_t limit) {
   if (live && limit > icount && limit - icount > INPUT_POLL_INSNS) limit = icount + INPUT_POLL_INSNS;
   const dev_input *q = &m->dev.input;
   if (q->quit_deadline_ns) {
-    uint64_t idle = m->dev.timer.idle_ns;
-    uint64_t due = q->quit_deadline_ns > idle
-                       ? (q->quit_deadline_ns - idle) / DEV_NS_PER_INSN : 0;
+    uint64_t due = dev_timer_icount_at(&m->dev.timer, q->quit_deadline_ns);
     if (due > icount && due < limit) limit = due;
   }
   return limit;

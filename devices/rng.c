@@ -9,7 +9,7 @@
 
 #define RNG_MAX_FILL (1u << 20) /* one call fills at most 1 MiB */
 
-static uint64_t splitmix64(uint64_t *x) {
+uint64_t dev_splitmix64(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -19,7 +19,7 @@ static uint64_t splitmix64(uint64_t *x) {
 void dev_rng_seed(dev_rng *r, uint64_t seed) {
   uint64_t x = seed;
   for (int i = 0; i < 4; i += 2) {
-    uint64_t v = splitmix64(&x);
+    uint64_t v = dev_splitmix64(&x);
     r->s[i] = (uint32_t)v;
     r->s[i + 1] = (uint32_t)(v >> 32);
   }

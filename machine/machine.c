@@ -40,6 +40,7 @@ bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
                     "smaller --mem", cfg->mem_mib);
   }
   dev_rng_seed(&m->dev.rng, cfg->seed); /* all-zero xoshiro gives only 0 */
+  dev_timer_reset(&m->dev.timer, cfg->jitter, cfg->seed);
   m->console_io = (dev_console_backend){NULL, null_write, null_read, null_ready};
   return true;
 }
@@ -76,6 +77,7 @@ bool machine_load_elf(machine *m, const char *path, pvl_error *err) {
   cpu_reset(&m->cpu, img.entry);
   memset(&m->dev, 0, sizeof m->dev);
   dev_rng_seed(&m->dev.rng, m->cfg.seed);
+  dev_timer_reset(&m->dev.timer, m->cfg.jitter, m->cfg.seed);
   dev_disk_reset(&m->dev.disk, &m->disk_host); /* the disk stays attached */
   cpu_tlb_flush(&m->cpu);
   m->stop = MACHINE_STOP_NONE;

@@ -33,6 +33,8 @@ typedef struct machine_config {
   uint64_t seed;    /* for the devices that need randomness */
   uint32_t display_width, display_height; /* the framebuffer's size in
                                              pixels; 0 for the default */
+  bool jitter; /* seed-chosen timer phase and interrupt latency
+                  (docs/pvabi.md, timer) */
 } machine_config;
 
 #define MACHINE_MAX_CALLS 64 /* at least the rows of PV_CALLS */
@@ -186,6 +188,12 @@ bool machine_disk_commit(machine *m, pvl_error *err)
  * instruction and a hint, e.g. "illegal instruction at main+8 (0x80000108):
  * csrrs a0, 0xc00, zero; pvlab has no CSRs, ...". */
 void machine_describe_fault(const machine *m, char *buf, size_t size);
+/* One line saying how the run ended (m->stop), the words `pvlab run`
+ * prints after "pvlab: " (machine/outcome.c); max_insns is the limit a
+ * MACHINE_STOP_LIMIT reached.  A shutdown reads "the guest shut down with
+ * exit code N". */
+void machine_describe_stop(const machine *m, uint64_t max_insns, char *buf,
+                           size_t size);
 /* "symbol+off (0x...)" or "0x..." for an address. */
 void machine_format_addr(const machine *m, uint32_t addr, char *buf,
                          size_t size);

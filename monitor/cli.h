@@ -57,7 +57,8 @@ typedef struct cli_machine_opts {
   const char *load;          /* --load SNAPSHOT: the machine from a file,
                                 instead of guest and the options below */
   const char *machine_opt;   /* the first of --mem, --seed, --display,
-                                --disk, --disk-write given (NULL: none) */
+                                --disk, --disk-write, --jitter given
+                                (NULL: none) */
   cli_snapshot_at snapshot_at[CLI_MAX_SNAPSHOTS]; /* in the order given */
   unsigned nsnapshot_at;
 } cli_machine_opts;
@@ -69,6 +70,14 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
 /* Strict unsigned number: decimal or 0x hex, optional K/M/G (x1000) suffix
  * for counts. */
 bool cli_parse_u64(const char *text, uint64_t *out);
+/* Whether argv[*i] is option name, as "--name VALUE" or "--name=VALUE";
+ * *value is then the value (NULL when it is missing) and *i is past it. */
+bool cli_opt_value(int argc, char **argv, int *i, const char *name,
+                   const char **value);
+/* pvlab explore GUEST.elf: a guest under many seeds, its failures found,
+ * grouped and recorded (monitor/cli_explore.c).  0 none failed, 1 some
+ * did, 125 usage or host error. */
+int cli_explore(int argc, char **argv);
 
 int cli_run(int argc, char **argv);
 /* pvlab replay BUNDLE (monitor/cli_replay.c). */
@@ -83,9 +92,15 @@ dev_log_backend cli_log_backend(void);
 int cli_info(int argc, char **argv);
 int cli_debug(int argc, char **argv);
 /* pvlab replay --debug BUNDLE: the monitor on a recording, stopped where
- * it starts (monitor/cli_debug.c); commands from the terminal or stdin as
- * for pvlab debug.  Returns the exit status. */
-int cli_debug_bundle(const char *bundle);
+ * it starts, or with at_end (--at-end) where it ends: the fault, the
+ * hang's last instruction, the shutdown (monitor/cli_debug.c); commands
+ * from the terminal or stdin as for pvlab debug.  Returns the exit
+ * status. */
+int cli_debug_bundle(const char *bundle, bool at_end);
+/* pvlab grade EXERCISE_DIR: an exercise's tests, scored (monitor/
+ * cli_grade.c, docs/grading.md).  0 all passed, 1 some failed, 125 usage
+ * or host error. */
+int cli_grade(int argc, char **argv);
 
 /* The monitor on a terminal (monitor/repl.c, the one file that uses
  * libedit): the "(pvlab) " prompt with line editing, history in a file,

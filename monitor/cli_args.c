@@ -23,13 +23,14 @@ bool cli_parse_u64(const char *text, uint64_t *out) {
   return true;
 }
 
-/* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
-static bool opt_value(int argc, char **argv, int *i, const char *name,
-                      const char **value) {
+/* Matches "--name VALUE" and "--name=VALUE" (and "-jN" for a one-dash
+ * name); advances *i past the value, which is NULL when it is missing. */
+bool cli_opt_value(int argc, char **argv, int *i, const char *name,
+                   const char **value) {
   size_t n = strlen(name);
   if (strncmp(argv[*i], name, n) != 0) return false;
-  if (argv[*i][n] == '=') {
-    *value = argv[*i] + n + 1;
+  if (argv[*i][n] == '=' || (name[1] != '-' && argv[*i][n])) {
+    *value = argv[*i] + n + (argv[*i][n] == '=');
     return true;
   }
   if (argv[*i][n] != 0) return false;
@@ -82,10 +83,10 @@ static bool size_opt(const char *cmd, const char *value, uint32_t *w,
 }
 
 /* The option arg names if it shapes the machine that a snapshot brings
- * along (memory, seed, display, disk), else NULL. */
+ * along (memory, seed, display, disk, jitter), else NULL. */
 static const char *machine_option(const char *arg) {
   static const char *const names[] = {"--mem", "--seed", "--display",
-                                      "--disk", "--disk-write"};
+                                      "--disk", "--disk-write", "--jitter"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t n = strlen(names[i]);
     if (strncmp(arg, names[i], n) == 0 && (arg[n] == 0 || arg[n] == '=')) {
@@ -144,8 +145,8 @@ static bool check_load(const cli_machine_opts *opts, const char *cmd) {
   }
   if (opts->load && opts->machine_opt) {
     fprintf(stderr, "pvlab %s: %s cannot go with --load: the snapshot has the "
-            "machine's memory size, seed, display and disk as they were "
-            "saved\n", cmd, opts->machine_opt);
+            "machine's memory size, seed, display, disk and jitter as they "
+            "were saved\n", cmd, opts->machine_opt);
     return false;
   }
   return true;
@@ -160,38 +161,40 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     const char *value;
     uint64_t n;
     if (!opts->machine_opt) opts->machine_opt = machine_option(argv[i]);
-    if (opt_value(argc, argv, &i, "--mem", &value)) {
+    if (cli_opt_value(argc, argv, &i, "--mem", &value)) {
       if (!number_opt(cmd, "--mem", value, 1, MACHINE_MAX_MEM_MIB, &n)) return false;
       opts->cfg.mem_mib = (uint32_t)n;
-    } else if (opt_value(argc, argv, &i, "--seed", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--seed", &value)) {
       if (!number_opt(cmd, "--seed", value, 0, UINT64_MAX, &n)) return false;
       opts->cfg.seed = n;
-    } else if (opt_value(argc, argv, &i, "--max-insns", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--max-insns", &value)) {
       if (!number_opt(cmd, "--max-insns", value, 1, UINT64_MAX, &n)) return false;
       opts->max_insns = n;
     } else if (strcmp(argv[i], "--stats") == 0) {
       opts->stats = true;
-    } else if (opt_value(argc, argv, &i, "--disk", &value)) {
+    } else if (strcmp(argv[i], "--jitter") == 0) {
+      opts->cfg.jitter = true;
+    } else if (cli_opt_value(argc, argv, &i, "--disk", &value)) {
       if (!needs(cmd, "--disk", value, "an image file")) return false;
       opts->disk = value;
     } else if (strcmp(argv[i], "--disk-write") == 0) {
       opts->disk_write = true;
-    } else if (opt_value(argc, argv, &i, "--display", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--display", &value)) {
       if (!size_opt(cmd, value, &opts->cfg.display_width,
                     &opts->cfg.display_height)) return false;
     } else if (strcmp(argv[i], "--headless") == 0) {
       opts->headless = true;
-    } else if (opt_value(argc, argv, &i, "--screenshot", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--screenshot", &value)) {
       if (!needs(cmd, "--screenshot", value, "a file name (FILE.png)")) return false;
       opts->screenshot = value;
-    } else if (opt_value(argc, argv, &i, "--keys", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--keys", &value)) {
       if (!value) {
         fprintf(stderr, "pvlab %s: --keys needs the keys to press, such as "
                 "'ab<up><enter>'\n", cmd);
         return false;
       }
       opts->keys = value;
-    } else if (debug && opt_value(argc, argv, &i, "-x", &value)) {
+    } else if (debug && cli_opt_value(argc, argv, &i, "-x", &value)) {
       if (!value || !*value) {
         fprintf(stderr, "pvlab %s: -x needs a script file\n", cmd);
         return false;
@@ -202,21 +205,21 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
         return false;
       }
       opts->scripts[opts->nscripts++] = value;
-    } else if (debug && opt_value(argc, argv, &i, "--console-input", &value)) {
+    } else if (debug && cli_opt_value(argc, argv, &i, "--console-input", &value)) {
       if (!needs(cmd, "--console-input", value, "a file")) return false;
       opts->console_input = value;
     } else if (debug && strcmp(argv[i], "--keep-going") == 0) {
       opts->keep_going = true;
-    } else if (!debug && opt_value(argc, argv, &i, "--hash-interval", &value)) {
+    } else if (!debug && cli_opt_value(argc, argv, &i, "--hash-interval", &value)) {
       if (!number_opt(cmd, "--hash-interval", value, 1000, UINT64_MAX, &n)) return false;
       opts->hash_interval = n;
-    } else if (opt_value(argc, argv, &i, "--record", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--record", &value)) {
       if (!needs(cmd, "--record", value, "a file for the recording")) return false;
       opts->record = value;
-    } else if (opt_value(argc, argv, &i, "--load", &value)) {
+    } else if (cli_opt_value(argc, argv, &i, "--load", &value)) {
       if (!needs(cmd, "--load", value, "a snapshot file")) return false;
       opts->load = value;
-    } else if (!debug && opt_value(argc, argv, &i, "--snapshot-at", &value)) {
+    } else if (!debug && cli_opt_value(argc, argv, &i, "--snapshot-at", &value)) {
       if (!snapshot_at_opt(argc, argv, &i, value, opts)) return false;
     } else if (argv[i][0] == '-' && argv[i][1] != 0) {
       fprintf(stderr, "pvlab %s: unknown option '%s'; see 'pvlab help %s'\n",

@@ -203,10 +203,27 @@ static int debug_machine(const cli_machine_opts *opts, debug_console *con,
   return status;
 }
 
+/* --at-end: the replay run to where the recording ended, through the
+ * monitor, so its history (and reverse execution) covers the whole run
+ * and the stop is reported as any other. */
+static void go_to_end(mon *s, const char *bundle, const player *p) {
+  uint64_t at = p->m->cpu.s.icount, target = bundle_end_limit(&p->end);
+  printf("pvlab replay: %s: running to where the recording ends (icount %" PRIu64
+         ")\n", bundle, p->end.icount);
+  if (target > at) {
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "run-until %" PRIu64, target);
+    mon_exec(s, cmd, stdout);
+  }
+  printf("pvlab replay: this is where the recording ends; reverse-stepi and "
+         "reverse-continue go back from here, 'help' lists the commands\n");
+}
+
 /* The monitor on a replay: the player's tap is the session's history, so
  * the guest's input is the recording's alone; its output is shown the
  * first time the guest gets to it. */
-static int debug_replay(const char *bundle, machine *m, debug_console *con, bool interactive) {
+static int debug_replay(const char *bundle, machine *m, debug_console *con,
+                        bool interactive, bool at_end) {
   player p;
   pvl_error err;
   if (!play_open(&p, m, bundle, &err)) {
@@ -222,9 +239,13 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con, bool
   } else {
     m->display_io = dev_frame_backend(&frame);
     con->interrupt = con->fd.interrupt = sigint_flag = mon_interrupt_flag(s);
-    printf("pvlab replay: %s is stopped where the recording starts (icount %" PRIu64
-           "; it ends at icount %" PRIu64 "); 'help' lists the commands\n", bundle,
-           m->cpu.s.icount, p.end.icount);
+    if (at_end) {
+      go_to_end(s, bundle, &p);
+    } else {
+      printf("pvlab replay: %s is stopped where the recording starts (icount %" PRIu64
+             "; it ends at icount %" PRIu64 "); 'help' lists the commands\n", bundle,
+             m->cpu.s.icount, p.end.icount);
+    }
     cli_machine_opts opts = {.guest = bundle};
     status = session_with_sigint(s, &opts, interactive);
   }
@@ -234,7 +255,7 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con, bool
   return status;
 }
 
-int cli_debug_bundle(const char *bundle) {
+int cli_debug_bundle(const char *bundle, bool at_end) {
   signal(SIGPIPE, SIG_IGN);
   machine m;
   machine_config cfg = {.mem_mib = 1}; /* the recording says how much */
@@ -249,7 +270,7 @@ int cli_debug_bundle(const char *bundle) {
   con.inner = dev_console_fd_backend(&con.fd);
   m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
   m.log_io = cli_log_backend();
-  int status = debug_replay(bundle, &m, &con, interactive);
+  int status = debug_replay(bundle, &m, &con, interactive, at_end);
   machine_free(&m);
   return status;
 }

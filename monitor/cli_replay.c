@@ -15,7 +15,7 @@
 typedef struct replay_opts {
   const char *bundle;
   const char *screenshot;
-  bool stats, quiet, debug;
+  bool stats, quiet, debug, at_end;
 } replay_opts;
 
 static bool parse(int argc, char **argv, replay_opts *o) {
@@ -24,6 +24,7 @@ static bool parse(int argc, char **argv, replay_opts *o) {
     if (strcmp(argv[i], "--stats") == 0) o->stats = true;
     else if (strcmp(argv[i], "--quiet") == 0) o->quiet = true;
     else if (strcmp(argv[i], "--debug") == 0) o->debug = true;
+    else if (strcmp(argv[i], "--at-end") == 0) o->at_end = true;
     else if (strcmp(argv[i], "--screenshot") == 0 && i + 1 < argc) o->screenshot = argv[++i];
     else if (argv[i][0] == '-' && argv[i][1]) {
       fprintf(stderr, "pvlab replay: unknown option '%s'; see 'pvlab help replay'\n",
@@ -39,7 +40,12 @@ static bool parse(int argc, char **argv, replay_opts *o) {
   }
   if (!o->bundle) {
     fprintf(stderr, "pvlab replay: which recording? usage: pvlab replay BUNDLE "
-            "[--debug] [--stats] [--quiet] [--screenshot FILE]\n");
+            "[--debug [--at-end]] [--stats] [--quiet] [--screenshot FILE]\n");
+    return false;
+  }
+  if (o->at_end && !o->debug) {
+    fprintf(stderr, "pvlab replay: --at-end is for the monitor: pvlab replay "
+            "--debug --at-end %s (a plain replay always runs to the end)\n", o->bundle);
     return false;
   }
   return true;
@@ -48,7 +54,7 @@ static bool parse(int argc, char **argv, replay_opts *o) {
 int cli_replay(int argc, char **argv) {
   replay_opts o;
   if (!parse(argc, argv, &o)) return CLI_EXIT_HOST;
-  if (o.debug) return cli_debug_bundle(o.bundle);
+  if (o.debug) return cli_debug_bundle(o.bundle, o.at_end);
   signal(SIGPIPE, SIG_IGN);
   machine m;
   machine_config cfg = {.mem_mib = 1};

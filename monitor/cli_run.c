@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "monitor/cli.h"
-#include "pvabi/hcall.h"
 #include "replay/bundle.h"
 #include "snapshot/snapshot.h"
 
@@ -25,11 +24,27 @@ static void log_to_stderr(void *ctx, const char *text) {
 
 dev_log_backend cli_log_backend(void) { return (dev_log_backend){NULL, log_to_stderr}; }
 
-/* Turns the way the machine stopped into a message and an exit status. */
+/* The exit status of each way a run can end (a shutdown passes its code). */
+static const int stop_status[] = {
+  [MACHINE_STOP_NONE] = CLI_EXIT_HOST,
+  [MACHINE_STOP_FAULT] = CLI_EXIT_FAULT,
+  [MACHINE_STOP_LIMIT] = CLI_EXIT_LIMIT,
+  [MACHINE_STOP_EBREAK] = CLI_EXIT_BREAK,
+  [MACHINE_STOP_BREAK] = CLI_EXIT_BREAK,
+  [MACHINE_STOP_BREAKPOINT] = CLI_EXIT_BREAK, /* only a debugger sets these */
+  [MACHINE_STOP_WATCH] = CLI_EXIT_BREAK,
+  [MACHINE_STOP_CATCH_HCALL] = CLI_EXIT_BREAK,
+  [MACHINE_STOP_CATCH_TRAP] = CLI_EXIT_BREAK,
+  [MACHINE_STOP_HOST_ERROR] = CLI_EXIT_HOST,
+  [MACHINE_STOP_DEADLOCK] = CLI_EXIT_DEADLOCK,
+  [MACHINE_STOP_CLOSED] = 0, /* the user closed the window: not an error */
+  [MACHINE_STOP_INTERRUPT] = CLI_EXIT_INTERRUPTED, /* run --record: Ctrl-C */
+};
+
+/* Turns the way the machine stopped into a message and an exit status;
+ * the message is machine_describe_stop's, which the grader shows too. */
 int cli_outcome(const machine *m, uint64_t max_insns) {
-  char text[1024], where[200];
-  switch (m->stop) {
-  case MACHINE_STOP_SHUTDOWN: {
+  if (m->stop == MACHINE_STOP_SHUTDOWN) {
     uint32_t code = m->dev.power.exit_code;
     if (code <= CLI_EXIT_GUEST_MAX) return (int)code;
     fprintf(stderr, "pvlab: guest exited with code %" PRIu32 ", outside 0-%d; "
@@ -37,69 +52,16 @@ int cli_outcome(const machine *m, uint64_t max_insns) {
             CLI_EXIT_CODE_RANGE);
     return CLI_EXIT_CODE_RANGE;
   }
-  case MACHINE_STOP_FAULT:
-    machine_describe_fault(m, text, sizeof text);
-    /* once a kernel registered its trap frame, a kernel-mode fault is the
-     * kernel's own bug: nothing above it can handle it */
-    fprintf(stderr, "pvlab: %s: %s\n", m->dev.vcpu.registered
-            ? "kernel panic (fault in kernel mode)" : "guest fault", text);
-    return CLI_EXIT_FAULT;
-  case MACHINE_STOP_LIMIT:
-    machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
-    fprintf(stderr, "pvlab: instruction limit reached: %" PRIu64
-            " instructions executed, stopped at %s; raise --max-insns if "
-            "the guest needs more\n", max_insns, where);
-    return CLI_EXIT_LIMIT;
-  case MACHINE_STOP_INTERRUPT: /* run --record: Ctrl-C ends the run */
-    machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
-    fprintf(stderr, "pvlab: interrupted (Ctrl-C) at icount %" PRIu64 ", %s\n",
-            m->cpu.s.icount, where);
-    return CLI_EXIT_INTERRUPTED;
-  case MACHINE_STOP_BREAKPOINT: /* only a debugger sets these */
-  case MACHINE_STOP_WATCH:
-  case MACHINE_STOP_CATCH_HCALL:
-  case MACHINE_STOP_CATCH_TRAP:
-  case MACHINE_STOP_EBREAK:
-  case MACHINE_STOP_BREAK:
-    machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
-    fprintf(stderr, "pvlab: guest %s at %s; 'pvlab run' has no debugger, so "
-            "the run ends here (use 'pvlab debug' to stop into one)\n",
-            m->stop == MACHINE_STOP_EBREAK ? "hit ebreak" : "called debug_break",
-            where);
-    return CLI_EXIT_BREAK;
-  case MACHINE_STOP_DEADLOCK:
-    if (m->dev.input.quit && (m->deadlock_events & PV_EV_INPUT)) {
-      fprintf(stderr, "pvlab: the display window was closed and the guest "
-              "waits for input that can no longer come; the run ends here\n");
-      return 0;
-    }
-    machine_format_addr(m, m->cpu.s.pc, where, sizeof where);
-    fprintf(stderr, "pvlab: deadlock: the guest waits at %s for events "
-            "(mask 0x%x) that can never come: %s%s%s; arm the timer or wait "
-            "for something else\n", where, m->deadlock_events,
-            (m->deadlock_events & PV_EV_CONSOLE)
-                ? "the timer is not armed and console input has ended"
-                : "the timer is not armed",
-            (m->deadlock_events & PV_EV_DISK)
-                ? ", and disk requests complete within their hypercall, so "
-                  "PV_EV_DISK only follows a disk_read, disk_write or disk_flush"
-                : "",
-            (m->deadlock_events & PV_EV_INPUT)
-                ? ", and no input can come: no display window is open "
-                  "(--headless or no display server) and --keys has no more"
-                : "");
-    return CLI_EXIT_DEADLOCK;
-  case MACHINE_STOP_CLOSED:
-    fprintf(stderr, "pvlab: the display window was closed and the guest did "
-            "not shut down within %u ms of virtual time after its QUIT input "
-            "event; the run ends here\n", MACHINE_QUIT_GRACE_NS / 1000000u);
+  char text[1536];
+  machine_describe_stop(m, max_insns, text, sizeof text);
+  fprintf(stderr, "pvlab: %s\n", text);
+  /* a closed window leaves a guest waiting for input: the user ended it */
+  if (m->stop == MACHINE_STOP_DEADLOCK && m->dev.input.quit &&
+      (m->deadlock_events & PV_EV_INPUT)) {
     return 0;
-  case MACHINE_STOP_HOST_ERROR:
-    fprintf(stderr, "pvlab: %s\n", m->host_error.msg);
-    return CLI_EXIT_HOST;
-  case MACHINE_STOP_NONE: break;
   }
-  return CLI_EXIT_HOST;
+  size_t n = sizeof stop_status / sizeof stop_status[0];
+  return (size_t)m->stop < n ? stop_status[m->stop] : CLI_EXIT_HOST;
 }
 
 bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,

@@ -184,6 +184,10 @@ static void show_timer(const machine *m, FILE *out) {
     field(out, "armed", "no");
   }
   field(out, "idle", "%" PRIu64 " ns skipped while the guest waited", t->idle_ns);
+  if (m->cfg.jitter) { /* without it, nothing to say */
+    field(out, "jitter", "on: the clock started at %" PRIu64 " ns; the last "
+          "deadline set fires %" PRIu64 " ns late", t->phase_ns, t->delay_ns);
+  }
 }
 
 static void show_disk(const machine *m, FILE *out) {

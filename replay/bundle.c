@@ -278,14 +278,17 @@ bool bundle_end_paused(uint32_t stop) {
   }
 }
 
-static uint64_t end_limit(const bundle_end *e) {
+uint64_t bundle_end_limit(const bundle_end *e) {
+  /* a limit or a pause ends before the instruction at the count; a fault
+   * or a shutdown ends at the instruction there, so the run must be let
+   * one further to meet it */
   bool at_count = e->stop == MACHINE_STOP_LIMIT || bundle_end_paused(e->stop);
   return at_count ? e->icount : e->icount + 1;
 }
 
 machine_stop play_run(player *p, uint64_t limit) {
   machine *m = p->m;
-  if (limit > end_limit(&p->end)) limit = end_limit(&p->end);
+  if (limit > bundle_end_limit(&p->end)) limit = bundle_end_limit(&p->end);
   for (;;) {
     uint64_t until = limit;
     if (p->next_hash < p->hashes.n && p->hashes.h[p->next_hash].icount < until) {

@@ -40,6 +40,10 @@ typedef struct bundle_end {
   uint64_t hash;      /* machine_state_hash at the end */
 } bundle_end;
 
+/* The limit to give machine_run so that a replay ends where the recording
+ * did (what play_run and `pvlab replay --debug --at-end` run to). */
+uint64_t bundle_end_limit(const bundle_end *end);
+
 /* The initial state of a recording, encoded once at its start. */
 typedef struct bundle_init {
   snap_section sec[SNAP_MACHINE_SECTIONS];

@@ -57,7 +57,10 @@ static bool decode_conf(snap_ctx *c, machine_config *s) {
   snap_reader rd, *r = &rd;
   if (!open_section(c, SNAP_TAG_CONF, true, r)) return false;
   SNAP_CONF_FIELDS(SNAP_GET_FIELD)
+  uint8_t jitter = snap_get_u8(r);
   if (!at_end(c, r)) return false;
+  if (jitter > 1) return snap_bad(c, "the jitter flag is %u, not 0 or 1", jitter);
+  s->jitter = jitter;
   if (s->mem_mib < 1 || s->mem_mib > MACHINE_MAX_MEM_MIB) {
     return snap_bad(c, "guest memory of %u MiB is out of range (1 to %u)",
                s->mem_mib, MACHINE_MAX_MEM_MIB);
@@ -135,6 +138,22 @@ static bool check_input(snap_ctx *c, const dev_input *q) {
   return flag(c, "the input quit flag", q->quit);
 }
 
+/* The phase and the delay within their bounds, all three zero without
+ * jitter (dev_timer_reset, hc_timer_set). */
+static bool check_jitter(snap_ctx *c, const snap_decoded *d) {
+  const dev_timer *t = &d->dev.timer;
+  if (!d->cfg.jitter && (t->phase_ns | t->delay_ns | t->jitter_rng)) {
+    return snap_bad(c, "the timer has jitter state but CONF says jitter is off");
+  }
+  if (t->phase_ns >= DEV_JITTER_PHASE_NS || t->delay_ns >= DEV_JITTER_DELAY_NS) {
+    return snap_bad(c, "timer phase %llu ns, delay %llu ns: jitter keeps them "
+                    "below %u and %u ns", (unsigned long long)t->phase_ns,
+                    (unsigned long long)t->delay_ns, DEV_JITTER_PHASE_NS,
+                    DEV_JITTER_DELAY_NS);
+  }
+  return true;
+}
+
 static bool check_devs(snap_ctx *c, const snap_decoded *d) {
   const dev_state *s = &d->dev;
   uint32_t ram = ram_size(d);
@@ -151,6 +170,7 @@ static bool check_devs(snap_ctx *c, const snap_decoded *d) {
   if (s->timer.armed && s->timer.deadline_ns == 0) {
     return snap_bad(c, "the timer is armed with deadline 0, which disarms it");
   }
+  if (!check_jitter(c, d)) return false;
   if ((s->events.pending | s->events.mask) & ~PV_EV_ALL) {
     return snap_bad(c, "events pending 0x%x, mask 0x%x: only bits 0x%x exist",
                s->events.pending, s->events.mask, PV_EV_ALL);

@@ -52,9 +52,11 @@ static void describe_conf(const snap_file *f, FILE *out) {
   snap_reader rd = reader(f, SNAP_TAG_CONF), *r = &rd;
   machine_config cfg, *s = &cfg;
   SNAP_CONF_FIELDS(SNAP_GET_FIELD)
+  uint8_t jitter = snap_get_u8(r);
   if (r->bad) return;
   fprintf(out, LABEL "%u MiB\n", "memory", cfg.mem_mib);
   fprintf(out, LABEL "%" PRIu64 "\n", "seed", cfg.seed);
+  fprintf(out, LABEL "%s\n", "timer jitter", jitter ? "on (--jitter)" : "off");
   fprintf(out, LABEL "%ux%u\n", "display", cfg.display_width, cfg.display_height);
 }
 

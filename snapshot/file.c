@@ -165,6 +165,13 @@ static bool check_header(snap_file *f, pvl_error *err) {
                     "pvlab writes: the file is damaged", name, f->format,
                     f->kind);
   }
+  /* an older layout would be misread field by field: refuse it whole */
+  if (f->format < SNAP_FORMAT_VERSION) {
+    return pvl_fail(err, "%s '%s' was made by an older pvlab: format version "
+                    "%u, this pvlab reads %u; make it again with this pvlab "
+                    "(run the guest again, with --record for a bundle)",
+                    what, name, f->format, SNAP_FORMAT_VERSION);
+  }
   if (nsec > MAX_SECTIONS) { /* a short file is found out section by section */
     return pvl_fail(err, "%s '%s' claims %u sections, more than the %u a "
                     "pvlab file may have: the file is damaged", what, name,

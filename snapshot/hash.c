@@ -57,6 +57,11 @@ static uint64_t state_hash(const machine *m, const uint64_t *page_hashes) {
   mix(&h, d->timer.idle_ns);
   mix(&h, d->timer.deadline_ns);
   mix(&h, d->timer.armed);
+  if (m->cfg.jitter) { /* left out without it: those hashes stay as they were */
+    mix(&h, d->timer.phase_ns);
+    mix(&h, d->timer.delay_ns);
+    mix(&h, d->timer.jitter_rng);
+  }
   mix(&h, d->events.pending);
   mix(&h, d->events.mask);
   mix(&h, d->vcpu.registered);

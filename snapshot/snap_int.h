@@ -24,7 +24,8 @@
 #define SNAP_MAX_ELF (256u << 20) /* bytes of the guest ELF in a file */
 
 /* X(field, bits): the fixed fields of a section in file order, as
- * members of the struct the section describes. */
+ * members of the struct the section describes.  (CONF's jitter flag, a
+ * bool in machine_config, follows them: put_conf, decode_conf.) */
 #define SNAP_CONF_FIELDS(X) \
   X(mem_mib, 32) X(seed, 64) X(display_width, 32) X(display_height, 32)
 
@@ -39,6 +40,7 @@
   X(console.bytes_out, 64)                                               \
   X(power.off, 8) X(power.exit_code, 32)                                 \
   X(timer.idle_ns, 64) X(timer.deadline_ns, 64) X(timer.armed, 8)        \
+  X(timer.phase_ns, 64) X(timer.delay_ns, 64) X(timer.jitter_rng, 64)    \
   X(debug.break_requested, 8) X(debug.log_calls, 64)                     \
   X(events.pending, 32) X(events.mask, 32)                               \
   X(vcpu.registered, 8) X(vcpu.frame, 32) X(vcpu.entry, 32)              \

@@ -95,7 +95,8 @@ size_t snap_reader_left(const snap_reader *r);
 
 /* ---- The container (snapshot/file.c) */
 
-#define SNAP_FORMAT_VERSION 1u
+/* 2: CONF's jitter flag and the timer's jitter fields in DEVS */
+#define SNAP_FORMAT_VERSION 2u
 #define SNAP_ISA_VERSION 1u  /* RV32IM + HCALL as docs/isa.md has it */
 typedef enum snap_kind {
   SNAP_KIND_SNAPSHOT = 1, /* a machine state */

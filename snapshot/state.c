@@ -20,6 +20,7 @@
 
 static void put_conf(snap_buf *b, const machine_config *s) {
   SNAP_CONF_FIELDS(SNAP_PUT_FIELD)
+  snap_put_u8(b, s->jitter);
 }
 
 /* The registers, then the TLB: user-mode translations it holds are part

@@ -132,15 +132,15 @@ static void fix_crcs(uint8_t *p, size_t n) {
 }
 
 /* A snapshot of a sample guest, at a point reached by running to limit
- * (or to a stop that comes first). */
+ * (or to a stop that comes first); with jitter, timer jitter on. */
 static bool seed(corpus *c, const char *elf, const char *disk, const char *input,
-                 uint64_t limit, uint32_t catch_traps) {
+                 uint64_t limit, uint32_t catch_traps, bool jitter) {
   const char *dir = getenv("GUESTS");
   char path[4096], img[4096];
   snprintf(path, sizeof path, "%s/%s", dir, elf);
   snprintf(img, sizeof img, "%s/%s", dir, disk ? disk : "");
   machine m;
-  machine_config cfg = {.mem_mib = 4, .seed = 3};
+  machine_config cfg = {.mem_mib = 4, .seed = 3, .jitter = jitter};
   pvl_error err;
   dev_console_mem con = {.in = (const uint8_t *)input, .in_len = strlen(input)};
   bool ok = machine_init(&m, &cfg, &err) && machine_load_elf(&m, path, &err) &&
@@ -335,12 +335,13 @@ int main(int argc, char **argv) {
   }
   corpus c = {0};
   const uint32_t all = ~0u;
-  bool ok = seed(&c, "hello.elf", NULL, "", 0, 0) &&
-            seed(&c, "hello.elf", NULL, "", 2500, 0) &&
-            seed(&c, "minikernel/minikernel.elf", NULL, "", 150000, all) &&
-            seed(&c, "minikernel/minikernel.elf", NULL, "", 300000, 0) &&
+  bool ok = seed(&c, "hello.elf", NULL, "", 0, 0, false) &&
+            seed(&c, "hello.elf", NULL, "", 2500, 0, false) &&
+            seed(&c, "minikernel/minikernel.elf", NULL, "", 150000, all, false) &&
+            seed(&c, "minikernel/minikernel.elf", NULL, "", 300000, 0, false) &&
+            seed(&c, "minikernel/minikernel.elf", NULL, "", 250000, 0, true) &&
             seed(&c, "diskdemo.elf", "diskdemo.img",
-                 "write notes.txt from the corpus\ncat notes.txt\n", 40000, 0) &&
+                 "write notes.txt from the corpus\ncat notes.txt\n", 40000, 0, false) &&
             seed_bundle(&c, "echo.elf", "a recorded line\nand another\n") &&
             seed_bundle(&c, "calc.elf", "6\n7\n*\np\n1\n2\n3\n4\n5\n6\n7\n8\n9\n+\np\n");
   if (!ok) return 2;

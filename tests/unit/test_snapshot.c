@@ -647,7 +647,8 @@ Test(damaged, header_fields) {
     uint32_t value;
     const char *want;
   } fields[] = {
-    {8, 2, "written by a newer pvlab: format version 2, this pvlab reads 1"},
+    {8, 3, "written by a newer pvlab: format version 3, this pvlab reads 2"},
+    {8, 1, "made by an older pvlab: format version 1, this pvlab reads 2"},
     {8, 0, "format version 0"},
     {16, 2, "instruction set version 2"},
     {20, 2u << 16, "para-API 2.0"},
@@ -763,14 +764,18 @@ static void hostile(const char *tag, size_t off, unsigned bytes, uint64_t value,
 #define DEVS_POWER_OFF 17
 #define DEVS_TIMER_DEADLINE 30
 #define DEVS_TIMER_ARMED 38
-#define DEVS_EV_PENDING 48
-#define DEVS_EV_MASK 52
-#define DEVS_VCPU 56
-#define DEVS_RNG 65
-#define DEVS_DISK 81
-#define DEVS_FB 87
-#define DEVS_INPUT 100
-#define DEVS_RING 133
+#define DEVS_TIMER_PHASE 39
+#define DEVS_TIMER_DELAY 47
+#define DEVS_TIMER_JITTER_RNG 55
+#define DEVS_EV_PENDING 72
+#define DEVS_EV_MASK 76
+#define DEVS_VCPU 80
+#define DEVS_RNG 89
+#define DEVS_DISK 105
+#define DEVS_FB 111
+#define DEVS_INPUT 124
+#define DEVS_RING 157
+#define CONF_JITTER 20
 
 Test(damaged, hostile_configuration) {
   hostile("CONF", 0, 4, 0, "guest memory of 0 MiB is out of range");
@@ -779,6 +784,7 @@ Test(damaged, hostile_configuration) {
   hostile("CONF", 16, 4, 5000, "x5000 pixels is out of range");
   /* RAM's page count follows CONF: 16 MiB would need other pages */
   hostile("CONF", 0, 4, 16, "but section CONF says 16 MiB");
+  hostile("CONF", CONF_JITTER, 1, 2, "the jitter flag is 2, not 0 or 1");
 }
 
 Test(damaged, hostile_cpu) {
@@ -824,6 +830,10 @@ Test(damaged, hostile_devices) {
   hostile("DEVS", DEVS_POWER_OFF, 1, 2, "power off is 2");
   hostile("DEVS", DEVS_INPUT_CLOSED, 1, 9, "console input_closed is 9");
   hostile("DEVS", DEVS_TIMER_ARMED, 1, 1, "armed with deadline 0");
+  /* the good file has no jitter: its jitter fields must be zero */
+  hostile("DEVS", DEVS_TIMER_PHASE, 8, 5, "jitter state but CONF says jitter is off");
+  hostile("DEVS", DEVS_TIMER_DELAY, 8, 5, "jitter state but CONF says jitter is off");
+  hostile("DEVS", DEVS_TIMER_JITTER_RNG, 8, 5, "jitter state but CONF says jitter is off");
   hostile("DEVS", DEVS_FB, 1, 1, "the framebuffer at 0x00000000");
   hostile("DEVS", DEVS_DISK + 2, 4, 7, "but section DEVS says 7 sectors");
   hostile("DEVS", DEVS_DISK, 1, 0, "section DEVS says no disk");
