@@ -85,6 +85,10 @@ struct mon {
   bool internal_active;
   uint32_t internal_addr, internal_sp;
   machine_stop last_stop;      /* how the guest last stopped */
+  /* what mon_report last reported, for the gdb stub, which runs the
+   * reverse commands and turns their stop into a stop reply */
+  machine_stop reported;
+  unsigned reported_bp;        /* the breakpoint's id, 0 for none */
   uint32_t catch_pc;           /* where a hypercall catchpoint stopped */
   uint32_t *history;           /* print's values: $1 is history[0] */
   size_t nhistory, caphistory;

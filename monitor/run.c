@@ -196,6 +196,8 @@ void mon_report(mon *s, const mon_stop *si, FILE *out) {
   char where[200], text[1024];
   mon_fresh_line(s, out);
   mon_format_addr(s, m->cpu.s.pc, where, sizeof where);
+  s->reported = si->why;
+  s->reported_bp = si->bp ? si->bp->id : 0;
   switch (si->why) {
   case MACHINE_STOP_LIMIT:
     fprintf(out, "Stopped at icount %" PRIu64 "\n", m->cpu.s.icount);
