@@ -128,6 +128,8 @@ typedef struct machine {
   uint64_t *page_hash;  /* machine_state_hash_fast's cache, per page */
   uint32_t hash_epoch;  /* ... valid for pages not written since */
   uint32_t hash_rehashed; /* pages the last machine_state_hash_fast read */
+  uint32_t zero_epoch;  /* a page whose cpu.page_gen is below it has not
+                           been written since machine_init: it is zero */
   /* Record and replay (replay/tap.h): a hypercall is being carried out
    * (host input read now belongs to that instruction, not to the gap
    * before it); and the instruction count at which the run loop must

@@ -6,8 +6,7 @@
  * typed before the run.  Results are indexed by job, so what is printed
  * is the same on every machine and for every -j.
  *
- * Recording every run would cost more than a short run (the bundle's
- * initial state reads all of guest RAM), so the runs are not recorded:
+ * Only a failure needs its recording, so the runs are not recorded:
  * a failed test's first failing seed is run again, recorded, into
  * BUNDLES/TEST.pvrec.  Being deterministic, the second run is the first
  * one again; the grader checks that it is (same stop, icount, state hash

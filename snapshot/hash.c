@@ -118,6 +118,7 @@ bool machine_hash_cache_init(machine *m) {
   uint64_t z = page_hash(zero);
   for (uint32_t p = 0; p < pages; p++) m->page_hash[p] = z;
   m->hash_epoch = cpu_dirty_epoch(&m->cpu);
+  m->zero_epoch = m->hash_epoch;
   return true;
 }
 

@@ -105,7 +105,14 @@ static bool put_ram(snap_buf *b, const machine *m) {
   snap_put_u32(b, pages);
   size_t map_at;
   if (!put_bitmap(b, pages, &map_at)) return false;
-  mark_nonzero(b, map_at, 0, m->ram, pages, CPU_PAGE_SIZE);
+  /* a page not written since machine_init zeroed RAM is still zero: only
+   * written ones need reading, which keeps a small guest's snapshot of a
+   * large RAM (a recording's start) from touching all of it */
+  for (uint32_t p = 0; p < pages; p++) {
+    if (m->cpu.page_gen[p] < m->zero_epoch) continue;
+    if (all_zero(m->ram + (size_t)p * CPU_PAGE_SIZE, CPU_PAGE_SIZE)) continue;
+    b->p[map_at + p / 8] |= (uint8_t)(1u << (p % 8));
+  }
   /* a copy of the bitmap: the stream's room moves b */
   size_t bytes = (size_t)snap_bitmap_bytes(pages);
   uint8_t *map = malloc(bytes);
