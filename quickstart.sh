@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(meson ninja-build gcc pkg-config python3 libcriterion-dev zlib1g-dev libsdl2-dev
           libedit-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-          libxml2-utils perl parallel)
+          libxml2-utils perl parallel gdb-multiarch)
 # libxml2-utils (xmllint) and perl (prove) read the grader's JUnit and TAP in
 # the tests; GNU parallel grades a class there as docs/course.md shows
 

@@ -47,6 +47,9 @@ typedef struct cli_machine_opts {
   unsigned nscripts;
   const char *console_input; /* --console-input FILE: the guest's input */
   bool keep_going;           /* --keep-going: stop-on-error off */
+  bool gdb;                  /* --gdb PORT: serve gdb instead of a prompt */
+  unsigned gdb_port;         /* 0: any free port */
+  const char *gdb_listen;    /* --gdb-listen ADDR (NULL: loopback) */
   const char *record;        /* --record BUNDLE: the run (debug: the
                                 session's history) is written there when
                                 it ends */
@@ -96,7 +99,7 @@ int cli_debug(int argc, char **argv);
  * hang's last instruction, the shutdown (monitor/cli_debug.c); commands
  * from the terminal or stdin as for pvlab debug.  Returns the exit
  * status. */
-int cli_debug_bundle(const char *bundle, bool at_end);
+int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *gdb);
 /* pvlab grade EXERCISE_DIR: an exercise's tests, scored (monitor/
  * cli_grade.c, docs/grading.md).  0 all passed, 1 some failed, 125 usage
  * or host error. */

@@ -208,6 +208,13 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     } else if (debug && cli_opt_value(argc, argv, &i, "--console-input", &value)) {
       if (!needs(cmd, "--console-input", value, "a file")) return false;
       opts->console_input = value;
+    } else if (debug && cli_opt_value(argc, argv, &i, "--gdb", &value)) {
+      if (!number_opt(cmd, "--gdb", value, 0, 65535, &n)) return false;
+      opts->gdb = true;
+      opts->gdb_port = (unsigned)n;
+    } else if (debug && cli_opt_value(argc, argv, &i, "--gdb-listen", &value)) {
+      if (!needs(cmd, "--gdb-listen", value, "an IPv4 address such as 0.0.0.0")) return false;
+      opts->gdb_listen = value;
     } else if (debug && strcmp(argv[i], "--keep-going") == 0) {
       opts->keep_going = true;
     } else if (!debug && cli_opt_value(argc, argv, &i, "--hash-interval", &value)) {

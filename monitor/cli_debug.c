@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "monitor/cli.h"
+#include "monitor/gdb.h"
 #include "replay/bundle.h"
 
 enum { CLI_DEBUG_FAILED = 1 }; /* a script or piped command failed */
@@ -153,6 +154,13 @@ static int session_with_sigint(mon *s, const cli_machine_opts *opts, bool intera
   return status;
 }
 
+/* --gdb: gdb drives the monitor instead of a prompt (gdb_net.c). */
+static int serve_gdb(mon *s, const cli_machine_opts *opts, const char *guest, uint64_t end) {
+  gdb_opts o = {opts->gdb_port, opts->gdb_listen, guest, end};
+  mon_show_next(s, stdout);
+  return gdb_serve(s, &o);
+}
+
 /* --record: the bundle, once the session is over. */
 static bool save_recording(mon *s, const char *path) {
   pvl_error err;
@@ -194,7 +202,8 @@ static int debug_machine(const cli_machine_opts *opts, debug_console *con,
       printf("pvlab debug: %s is stopped at its entry point; 'help' lists the "
              "commands\n", opts->guest);
     }
-    status = session_with_sigint(s, opts, interactive);
+    status = opts->gdb ? serve_gdb(s, opts, opts->guest, UINT64_MAX)
+                       : session_with_sigint(s, opts, interactive);
     if (opts->record && !save_recording(s, opts->record)) status = CLI_EXIT_HOST;
   }
   mon_free(s);
@@ -223,7 +232,7 @@ static void go_to_end(mon *s, const char *bundle, const player *p) {
  * the guest's input is the recording's alone; its output is shown the
  * first time the guest gets to it. */
 static int debug_replay(const char *bundle, machine *m, debug_console *con,
-                        bool interactive, bool at_end) {
+                        bool interactive, bool at_end, const cli_machine_opts *gdb) {
   player p;
   pvl_error err;
   if (!play_open(&p, m, bundle, &err)) {
@@ -247,7 +256,9 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con,
              m->cpu.s.icount, p.end.icount);
     }
     cli_machine_opts opts = {.guest = bundle};
-    status = session_with_sigint(s, &opts, interactive);
+    /* gdb goes forward to where the recording ends (replaylog:end) */
+    status = gdb->gdb ? serve_gdb(s, gdb, m->elf.name, bundle_end_limit(&p.end))
+                      : session_with_sigint(s, &opts, interactive);
   }
   mon_free(s);
   dev_frame_free(&frame);
@@ -255,7 +266,7 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con,
   return status;
 }
 
-int cli_debug_bundle(const char *bundle, bool at_end) {
+int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *gdb) {
   signal(SIGPIPE, SIG_IGN);
   machine m;
   machine_config cfg = {.mem_mib = 1}; /* the recording says how much */
@@ -270,7 +281,7 @@ int cli_debug_bundle(const char *bundle, bool at_end) {
   con.inner = dev_console_fd_backend(&con.fd);
   m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
   m.log_io = cli_log_backend();
-  int status = debug_replay(bundle, &m, &con, interactive, at_end);
+  int status = debug_replay(bundle, &m, &con, interactive, at_end, gdb);
   machine_free(&m);
   return status;
 }

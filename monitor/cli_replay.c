@@ -16,11 +16,39 @@ typedef struct replay_opts {
   const char *bundle;
   const char *screenshot;
   bool stats, quiet, debug, at_end;
+  cli_machine_opts gdb; /* --gdb PORT, --gdb-listen ADDR: serve gdb */
 } replay_opts;
+
+/* --gdb PORT and --gdb-listen ADDR (false with a message when bad). */
+static bool gdb_opt(int argc, char **argv, int *i, replay_opts *o, bool *taken) {
+  const char *value;
+  uint64_t port;
+  *taken = true;
+  if (cli_opt_value(argc, argv, i, "--gdb", &value)) {
+    if (!value || !cli_parse_u64(value, &port) || port > 65535) {
+      fprintf(stderr, "pvlab replay: --gdb needs a port from 0 to 65535 (0: any free one)\n");
+      return false;
+    }
+    o->gdb.gdb = o->debug = true;
+    o->gdb.gdb_port = (unsigned)port;
+  } else if (cli_opt_value(argc, argv, i, "--gdb-listen", &value)) {
+    if (!value) {
+      fprintf(stderr, "pvlab replay: --gdb-listen needs an IPv4 address such as 0.0.0.0\n");
+      return false;
+    }
+    o->gdb.gdb_listen = value;
+  } else {
+    *taken = false;
+  }
+  return true;
+}
 
 static bool parse(int argc, char **argv, replay_opts *o) {
   memset(o, 0, sizeof *o);
   for (int i = 0; i < argc; i++) {
+    bool taken;
+    if (!gdb_opt(argc, argv, &i, o, &taken)) return false;
+    if (taken) continue;
     if (strcmp(argv[i], "--stats") == 0) o->stats = true;
     else if (strcmp(argv[i], "--quiet") == 0) o->quiet = true;
     else if (strcmp(argv[i], "--debug") == 0) o->debug = true;
@@ -40,7 +68,7 @@ static bool parse(int argc, char **argv, replay_opts *o) {
   }
   if (!o->bundle) {
     fprintf(stderr, "pvlab replay: which recording? usage: pvlab replay BUNDLE "
-            "[--debug [--at-end]] [--stats] [--quiet] [--screenshot FILE]\n");
+            "[--debug [--at-end]] [--gdb PORT] [--stats] [--quiet] [--screenshot FILE]\n");
     return false;
   }
   if (o->at_end && !o->debug) {
@@ -54,7 +82,7 @@ static bool parse(int argc, char **argv, replay_opts *o) {
 int cli_replay(int argc, char **argv) {
   replay_opts o;
   if (!parse(argc, argv, &o)) return CLI_EXIT_HOST;
-  if (o.debug) return cli_debug_bundle(o.bundle, o.at_end);
+  if (o.debug) return cli_debug_bundle(o.bundle, o.at_end, &o.gdb);
   signal(SIGPIPE, SIG_IGN);
   machine m;
   machine_config cfg = {.mem_mib = 1};

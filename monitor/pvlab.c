@@ -71,7 +71,7 @@ static const cli_command commands[] = {
    "119; 122 debug break; 123 guest fault; 124 instruction limit; 125\n"
    "usage or host error; 130 Ctrl-C ended a --record run."},
   {"debug", cli_debug, "debug GUEST.elf|--load SNAPSHOT [-x SCRIPT]... [--console-input FILE]"
-   " [--keep-going] [--record BUNDLE] [--mem MIB] [--seed N] [--jitter] [--disk IMAGE [--disk-write]]"
+   " [--keep-going] [--gdb PORT [--gdb-listen ADDR]] [--record BUNDLE] [--mem MIB] [--seed N] [--jitter] [--disk IMAGE [--disk-write]]"
    " [--headless] [--screenshot FILE] [--display WxH] [--keys KEYS]",
    "Starts a guest stopped at its entry point in the monitor, gdb's way:\n"
    "break, watch, stepi, continue, x, info registers... ('help' inside).\n"
@@ -79,6 +79,10 @@ static const cli_command commands[] = {
    "                  the first failing line stops it, named as SCRIPT:LINE\n"
    "  --keep-going    scripts and piped commands go on after an error\n"
    "                  (set stop-on-error off)\n"
+   "  --gdb PORT      serve gdb-multiarch on 127.0.0.1:PORT instead of a prompt\n"
+   "                  (0: any free port, printed); see docs/gdb.md\n"
+   "  --gdb-listen ADDR  listen on ADDR instead (a warning: anyone who\n"
+   "                  reaches it controls the guest)\n"
    "  --console-input FILE  the guest's console input, read from FILE\n"
    "                  (deterministic); needed when commands come from a pipe\n"
    "  --record BUNDLE write the session's history as a recording when it\n"
