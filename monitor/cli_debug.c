@@ -173,6 +173,12 @@ static bool save_recording(mon *s, const char *path) {
   return true;
 }
 
+/* Where the session's commands come from: the prompt, or gdb's monitor. */
+static const char *commands_hint(const cli_machine_opts *opts) {
+  return opts->gdb ? "in gdb, 'monitor help' lists pvlab's commands"
+                   : "'help' lists the commands";
+}
+
 /* The machine and its monitor around a session; returns the exit status. */
 static int debug_machine(const cli_machine_opts *opts, debug_console *con,
                          bool interactive) {
@@ -195,12 +201,12 @@ static int debug_machine(const cli_machine_opts *opts, debug_console *con,
     con->interrupt = con->fd.interrupt = sigint_flag = mon_interrupt_flag(s);
     if (opts->keep_going) mon_set_stop_on_error(s, false);
     if (opts->load) {
-      printf("pvlab debug: %s from snapshot %s is stopped at icount %" PRIu64
-             "; 'help' lists the commands\n", m.elf.name ? m.elf.name : "the guest",
-             opts->load, m.cpu.s.icount);
+      printf("pvlab debug: %s from snapshot %s is stopped at icount %" PRIu64 "; %s\n",
+             m.elf.name ? m.elf.name : "the guest", opts->load, m.cpu.s.icount,
+             commands_hint(opts));
     } else {
-      printf("pvlab debug: %s is stopped at its entry point; 'help' lists the "
-             "commands\n", opts->guest);
+      printf("pvlab debug: %s is stopped at its entry point; %s\n", opts->guest,
+             commands_hint(opts));
     }
     status = opts->gdb ? serve_gdb(s, opts, opts->guest, UINT64_MAX)
                        : session_with_sigint(s, opts, interactive);
@@ -252,8 +258,8 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con,
       go_to_end(s, bundle, &p);
     } else {
       printf("pvlab replay: %s is stopped where the recording starts (icount %" PRIu64
-             "; it ends at icount %" PRIu64 "); 'help' lists the commands\n", bundle,
-             m->cpu.s.icount, p.end.icount);
+             "; it ends at icount %" PRIu64 "); %s\n", bundle, m->cpu.s.icount,
+             p.end.icount, commands_hint(gdb));
     }
     cli_machine_opts opts = {.guest = bundle};
     /* gdb goes forward to where the recording ends (replaylog:end) */
