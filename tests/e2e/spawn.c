@@ -159,6 +159,23 @@ char *spawn_put_file(const char *dir, const char *name, const char *text) {
   return path;
 }
 
+char *spawn_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "cannot open %s", path);
+  char *buf = NULL;
+  size_t n = 0, cap = 0, got;
+  do {
+    if (n + 4096 + 1 > cap) buf = realloc(buf, cap = 2 * (n + 4096 + 1));
+    cr_assert(buf);
+    got = fread(buf + n, 1, 4096, f);
+    n += got;
+  } while (got > 0);
+  fclose(f);
+  buf[n] = 0;
+  if (len) *len = n;
+  return buf;
+}
+
 void spawn_remove_dir(const char *dir) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -35,6 +35,9 @@ unsigned long long spawn_stat_num(const spawn_result *r, const char *key);
  * to free); and the directory removed with everything in it. */
 const char *spawn_temp_dir(void);
 char *spawn_put_file(const char *dir, const char *name, const char *text);
+/* A file, whole and NUL-terminated (its length in *len unless NULL); the
+ * caller frees it.  Asserts it can be read. */
+char *spawn_read_file(const char *path, size_t *len);
 void spawn_remove_dir(const char *dir);
 
 /* Expects needle in r's stdout (showing both outputs when it is not). */

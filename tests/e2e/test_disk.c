@@ -20,21 +20,6 @@ static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
 static char dir[64];
 static char image[128]; /* dir/disk.img, a copy of diskdemo.img */
 
-static char *read_all(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc((size_t)len + 1);
-  cr_assert(p);
-  cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-  p[len] = 0;
-  fclose(f);
-  *n = (size_t)len;
-  return p;
-}
-
 static void write_all(const char *path, const char *p, size_t n) {
   FILE *f = fopen(path, "wb");
   cr_assert(f, "cannot create %s", path);
@@ -55,13 +40,12 @@ static char *source_file(const char *name) {
   char path[4096];
   snprintf(path, sizeof path, "%s/sample-guests/diskdemo/files/%s",
            PVLAB_SOURCE_ROOT, name);
-  size_t n;
-  return read_all(path, &n);
+  return spawn_read_file(path, NULL);
 }
 
 static void setup(void) {
   size_t n;
-  char *p = read_all(built_image(), &n);
+  char *p = spawn_read_file(built_image(), &n);
   snprintf(dir, sizeof dir, "/tmp/pvlab-e2e-disk-XXXXXX");
   cr_assert(mkdtemp(dir));
   snprintf(image, sizeof image, "%s/disk.img", dir);
@@ -137,7 +121,7 @@ static const char write_notes[] = "write notes.txt buy milk\ncat notes.txt\n";
 
 Test(diskdemo, writes_stay_in_memory_and_the_image_is_unchanged) {
   size_t n0, n1;
-  char *before = read_all(image, &n0);
+  char *before = spawn_read_file(image, &n0);
   struct stat st0, st1;
   cr_assert_eq(stat(image, &st0), 0);
   spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
@@ -151,7 +135,7 @@ Test(diskdemo, writes_stay_in_memory_and_the_image_is_unchanged) {
   cr_expect_str_eq(spawn_stat(&r, "disk sectors read"), "3");
   cr_expect_null(strstr(r.err, "disk commits"), "a commit without --disk-write");
   spawn_free(&r);
-  char *after = read_all(image, &n1);
+  char *after = spawn_read_file(image, &n1);
   cr_expect(n0 == n1 && memcmp(before, after, n0) == 0, "the image changed");
   cr_assert_eq(stat(image, &st1), 0);
   cr_expect_eq(st0.st_ino, st1.st_ino, "the image was replaced");
@@ -180,7 +164,7 @@ static int files_in_dir(void) {
 
 Test(diskdemo, disk_write_saves_the_writes_and_keeps_the_rest) {
   size_t n0, n1;
-  char *before = read_all(image, &n0);
+  char *before = spawn_read_file(image, &n0);
   spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
                        "--disk-write", spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
@@ -188,7 +172,7 @@ Test(diskdemo, disk_write_saves_the_writes_and_keeps_the_rest) {
   expect_out(&r, "notes.txt:\nbuy milk\n");
   cr_expect_str_eq(spawn_stat(&r, "disk commits"), "1"); /* the flush */
   spawn_free(&r);
-  char *after = read_all(image, &n1);
+  char *after = spawn_read_file(image, &n1);
   cr_expect_eq(n1, n0, "the image's size changed");
   cr_expect(memcmp(before, after, n0) != 0, "the image did not change");
   /* readme and poem (sectors 1 and 2) are untouched */
@@ -224,7 +208,7 @@ Test(diskdemo, same_run_twice_same_hash) {
   char saved[2][64];
   for (int i = 0; i < 2; i++) {
     size_t n;
-    char *p = read_all(built_image(), &n);
+    char *p = spawn_read_file(built_image(), &n);
     write_all(image, p, n);
     free(p);
     spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,

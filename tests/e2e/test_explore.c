@@ -32,20 +32,6 @@ static bool exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-static char *read_file(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot read %s", path);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc((size_t)size + 1);
-  cr_assert_eq(fread(p, 1, (size_t)size, f), (size_t)size);
-  fclose(f);
-  p[size] = 0;
-  *n = (size_t)size;
-  return p;
-}
-
 /* The number after "key" in text. */
 static unsigned long long after(const char *text, const char *key) {
   const char *p = strstr(text, key);
@@ -122,12 +108,12 @@ Test(explore, the_thread_count_changes_nothing) {
   char bundle[512];
   snprintf(bundle, sizeof bundle, "%.*s", (int)strcspn(b + 9, "\n"), b + 9);
   size_t n1, n2;
-  char *first = read_file(bundle, &n1);
+  char *first = spawn_read_file(bundle, &n1);
   spawn_result two = PVLAB("explore", race(), "--jitter", "--seeds", "0..99", "-j", "2",
                            "--out", out);
   cr_expect_eq(two.status, 1, "%s", two.err);
   cr_expect_str_eq(two.out, one.out);
-  char *second = read_file(bundle, &n2);
+  char *second = spawn_read_file(bundle, &n2);
   cr_expect(n1 == n2 && memcmp(first, second, n1) == 0, "the bundles differ");
   free(first);
   free(second);

@@ -49,28 +49,11 @@ static spawn_result boot(const char *kernel, const char *input, ...) {
 /* BOOT(input, options...) on the whole kernel */
 #define BOOT(...) boot("kernel.elf", __VA_ARGS__, (char *)NULL)
 
-/* A file, whole, NUL-terminated; the caller frees it. */
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot open %s", path);
-  char *buf = NULL;
-  size_t len = 0, cap = 0, n;
-  do {
-    if (len + 4096 + 1 > cap) buf = realloc(buf, cap = 2 * (len + 4096 + 1));
-    cr_assert(buf);
-    n = fread(buf + len, 1, 4096, f);
-    len += n;
-  } while (n > 0);
-  fclose(f);
-  buf[len] = 0;
-  return buf;
-}
-
 /* A file of the source tree. */
 static char *read_source(const char *rel) {
   char path[8192];
   snprintf(path, sizeof path, "%s/%s", PVLAB_SOURCE_ROOT, rel);
-  return read_file(path);
+  return spawn_read_file(path, NULL);
 }
 
 Test(pvos, echo_prints_and_the_shell_exits_with_zero_at_end_of_input) {
@@ -317,7 +300,7 @@ static int run_handout(const char *name, const char *dest, spawn_result *r) {
 static int solution_lines; /* checked so far */
 
 static void expect_no_solution(const char *rel, const char *name, const char *handout) {
-  char *orig = read_source(rel), *given = read_file(handout), marker[64];
+  char *orig = read_source(rel), *given = spawn_read_file(handout, NULL), marker[64];
   snprintf(marker, sizeof marker, "#ifndef EXERCISE_%s", name);
   for (char *m = marker + 17; *m; m++) *m = (char)(*m - 'a' + 'A'); /* EXERCISE_NAME */
   int in_solution = 0, checked = 0;
@@ -359,7 +342,7 @@ static int check_tree(const char *root, const char *sub, const char *name) {
     char path[8192], rel[2048];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     snprintf(rel, sizeof rel, "sample-guests/pvos/%s/%s", sub, e->d_name);
-    char *text = read_file(path);
+    char *text = spawn_read_file(path, NULL);
     cr_expect_null(strstr(text, "EXERCISE_"), "%s: an EXERCISE_ marker is left in it", path);
     free(text);
     expect_no_solution(rel, name, path);
@@ -387,11 +370,11 @@ Test(pvos, handouts_have_no_markers_and_no_solution) {
     cr_expect_gt(solution_lines, 0, "no solution lines of %s found to check", exercises[i].name);
     char path[8192];
     snprintf(path, sizeof path, "%s/tests.grade", dest);
-    char *grade_text = read_file(path);
+    char *grade_text = spawn_read_file(path, NULL);
     cr_expect(strstr(grade_text, "\nbuild    \"python3 build.py --out build\"\n"), "%s", grade_text);
     free(grade_text);
     snprintf(path, sizeof path, "%s/README.md", dest);
-    char *readme = read_file(path);
+    char *readme = spawn_read_file(path, NULL);
     cr_expect_null(strstr(readme, "repository-only"), "%s", path);
     free(readme);
   }
@@ -408,7 +391,7 @@ Test(pvos, handouts_have_no_markers_and_no_solution) {
   cr_expect_eq(r.status, 1);
   cr_expect(strstr(r.err, "already exists: name a new directory (nothing was changed)"), "%s", r.err);
   spawn_free(&r);
-  char *kept = read_file(path);
+  char *kept = spawn_read_file(path, NULL);
   cr_expect_str_eq(kept, "mine\n");
   free(kept);
   spawn_remove_dir(dir);
