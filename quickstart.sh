@@ -40,8 +40,8 @@ case "${1:-}" in
   demo)
     install_missing
     build build
-    echo "quickstart: running build/monitor/pvlab run build/sample-guests/hello.elf"
-    build/monitor/pvlab run build/sample-guests/hello.elf
+    echo "quickstart: running build/cli/pvlab run build/sample-guests/hello.elf"
+    build/cli/pvlab run build/sample-guests/hello.elf
     ;;
   test)
     install_missing

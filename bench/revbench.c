@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "monitor/mon.h"
+#include "mon.h"
 
 #define DEFAULT_INSNS UINT64_C(1000000000)
 #define BACK UINT64_C(100000000)
@@ -37,7 +37,7 @@ static int cmp_double(const void *a, const void *b) {
 
 static bool start(machine *m, dev_console_mem *con, const char *guest) {
   machine_config cfg = {.mem_mib = MACHINE_DEFAULT_MEM_MIB};
-  pvl_error err;
+  host_error err;
   if (!machine_init(m, &cfg, &err) || !machine_load_elf(m, guest, &err)) {
     fprintf(stderr, "revbench: %s\n", err.msg);
     return false;

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "machine/machine.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "snapshot.h"
 
 #define MEM_MIB 64u
 #define ROUNDS 5
@@ -77,7 +77,7 @@ static double median(double *v) {
 static bool bench(const char *name, void (*fill)(uint8_t *, size_t), const char *dir) {
   machine m, c;
   machine_config cfg = {.mem_mib = MEM_MIB, .seed = 1};
-  pvl_error err;
+  host_error err;
   if (!machine_init(&m, &cfg, &err) || !machine_init(&c, &(machine_config){.mem_mib = 1}, &err)) {
     fprintf(stderr, "snapbench: %s\n", err.msg);
     return false;

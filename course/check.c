@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "course/grade.h"
+#include "grade.h"
 
 static bool fail(course_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(course_verdict *v, const char *fmt, ...) {
@@ -114,7 +114,7 @@ static bool words(course_verdict *v, const machine *m) {
   for (size_t i = 0; i < t->nwords; i++) {
     const course_word_check *c = &t->words[i];
     uint32_t w;
-    pvl_error err;
+    host_error err;
     if (!course_word(m, c->ref, &w, &err)) return fail(v, "word %s: %s", c->ref, err.msg);
     int64_t have = c->is_signed ? (int64_t)(int32_t)w : (int64_t)w;
     if (compare(have, c->op, c->value)) continue;

@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "machine/machine.h"
+#include "machine.h"
 
 typedef struct course_result course_result;
 
@@ -70,7 +70,7 @@ struct course_result {
   bool ran;         /* the guest ran: the fields below are valid (a
                        bundle write can fail after a run: ok false, ran
                        true) */
-  pvl_error err;
+  host_error err;
   machine_stop stop;
   uint32_t exit_code;  /* dev.power.exit_code, for MACHINE_STOP_SHUTDOWN */
   uint64_t icount;
@@ -97,7 +97,7 @@ void course_result_free(course_result *r);
  * m's guest RAM.  False (err names the symbol and why) when there is no
  * such symbol or the word is not in RAM. */
 bool course_word(const machine *m, const char *ref, uint32_t *value,
-                 pvl_error *err) __attribute__((warn_unused_result));
+                 host_error *err) __attribute__((warn_unused_result));
 
 /* The number of hypercall `name` in pvabi_calls' order, or -1. */
 int course_hcall_index(const char *name);

@@ -1,6 +1,6 @@
 /* The grader's pieces (docs/grading.md): an exercise's tests.grade file,
  * the checks each test declares, and the TAP and JUnit reports.  `pvlab
- * grade` (monitor/cli_grade.c) strings them together over the job pool of
+ * grade` (cli/grade.c) strings them together over the job pool of
  * course/course.h:
  *
  *   course_spec spec;
@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "course/course.h"
+#include "course.h"
 
 #define COURSE_NAME_MAX 64 /* test and exercise names, with the NUL */
 #define COURSE_MAX_SEEDS 10000u
@@ -81,10 +81,10 @@ typedef struct course_spec {
  * error messages call the file ("ex/tests.grade:12: ...").  On failure s is
  * left empty (nothing to free) and err says the line and the fix. */
 bool course_spec_parse(course_spec *s, const char *text, size_t len,
-                       const char *name, pvl_error *err)
+                       const char *name, host_error *err)
     __attribute__((warn_unused_result));
 /* Reads and parses the file at path. */
-bool course_spec_load(course_spec *s, const char *path, pvl_error *err)
+bool course_spec_load(course_spec *s, const char *path, host_error *err)
     __attribute__((warn_unused_result));
 void course_spec_free(course_spec *s);
 /* "500M" for 500000000, "1234" for 1234: counts as a tests.grade has them. */

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "course/course.h"
-#include "pvabi/hcall.h"
-#include "replay/bundle.h"
+#include "course.h"
+#include "pvabi_calls.h"
+#include "bundle.h"
 
 void course_job_init(course_job *job) {
   memset(job, 0, sizeof *job);
@@ -23,11 +23,11 @@ int course_hcall_index(const char *name) {
 /* The machine ready to run: guest loaded, disk attached, console on mem,
  * the stop-at hypercall caught. */
 static bool setup(const course_job *job, machine *m, dev_console_mem *con,
-                  pvl_error *err) {
-  if (!job->guest) return pvl_fail(err, "a job needs a guest ELF file");
+                  host_error *err) {
+  if (!job->guest) return host_fail(err, "a job needs a guest ELF file");
   int hc = -1;
   if (job->stop_hcall && (hc = course_hcall_index(job->stop_hcall)) < 0) {
-    return pvl_fail(err, "stop at hypercall '%s': there is no hypercall of "
+    return host_fail(err, "stop at hypercall '%s': there is no hypercall of "
                     "that name; docs/pvabi.md lists them", job->stop_hcall);
   }
   if (!machine_init(m, &job->cfg, err)) return false;
@@ -43,11 +43,11 @@ static bool setup(const course_job *job, machine *m, dev_console_mem *con,
 }
 
 /* Runs to the budget, the end, or the stop_nth-th stop-at hypercall. */
-static void run(const course_job *job, machine *m, recorder *rec) {
+static void run(const course_job *job, machine *m, replay_recorder *rec) {
   uint64_t limit = job->budget ? job->budget : UINT64_MAX;
   uint32_t nth = job->stop_nth ? job->stop_nth : 1, seen = 0;
   for (;;) {
-    machine_stop st = rec ? rec_run(rec, limit) : machine_run(m, limit);
+    machine_stop st = rec ? replay_record_run(rec, limit) : machine_run(m, limit);
     if (st != MACHINE_STOP_CATCH_HCALL || ++seen >= nth) return;
     m->dbg.catch_skip = true; /* carry this one out and go on */
   }
@@ -76,9 +76,9 @@ bool course_run(const course_job *job, course_result *r) {
   machine m;
   dev_console_mem con;
   if (!setup(job, &m, &con, &r->err)) return false;
-  recorder rec;
+  replay_recorder rec;
   bool recording = job->bundle != NULL;
-  if (recording && !rec_start(&rec, &m, 0, &r->err)) {
+  if (recording && !replay_record_start(&rec, &m, 0, &r->err)) {
     machine_free(&m);
     return false;
   }
@@ -88,10 +88,10 @@ bool course_run(const course_job *job, course_result *r) {
   bool keep = job->at_end ? job->at_end(job->ctx, &m, r) : true;
   if (recording) {
     if (keep) {
-      r->bundle_written = rec_save(&rec, job->bundle, &r->err);
+      r->bundle_written = replay_record_save(&rec, job->bundle, &r->err);
       r->ok = r->bundle_written;
     }
-    rec_free(&rec);
+    replay_record_free(&rec);
   }
   dev_console_mem_free(&con);
   machine_free(&m);

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "course/course.h"
+#include "course.h"
 
 enum { POOL_MAX_THREADS = 256 };
 

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "course/grade.h"
+#include "grade.h"
 
 /* The length of the valid UTF-8 sequence at p that encodes a character
  * XML allows, or 0. */

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "course/grade.h"
+#include "grade.h"
 
 static void yaml_str(FILE *f, const char *key, const char *text) {
   char esc[4096];

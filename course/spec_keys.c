@@ -1,13 +1,13 @@
 /* tests.grade's keys: what each takes and where it stores it, in one
- * table (spec_keys) that course/spec.c dispatches on, and the value
+ * table (course_spec_keys) that course/spec.c dispatches on, and the value
  * parsers they share.  Every refusal names the key and what it wants. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "course/grade.h"
-#include "course/spec_int.h"
+#include "grade.h"
+#include "course_spec_int.h"
 
 /* ---- values */
 
@@ -66,10 +66,10 @@ static bool word_value(const char *v, int64_t *out, bool *is_signed) {
   return true;
 }
 
-static bool number(spec_parser *p, const spec_word *w, const char *key, uint64_t min,
+static bool number(course_spec_parser *p, const course_spec_word *w, const char *key, uint64_t min,
                    uint64_t max, uint64_t *out) {
   if (w->quoted || !count(w->text, out) || *out < min || *out > max) {
-    return spec_fail(p, "%s wants a number from %llu to %llu (K, M, G suffixes "
+    return course_spec_fail(p, "%s wants a number from %llu to %llu (K, M, G suffixes "
                 "count thousands), not \"%s\"", key, (unsigned long long)min,
                 (unsigned long long)max, w->text);
   }
@@ -88,20 +88,20 @@ static bool name_ok(const char *text, size_t len) {
 }
 
 /* One string value, without NUL bytes (a path, a title, a command). */
-static bool text(spec_parser *p, const spec_word *w, const char *key, char **out) {
+static bool text(course_spec_parser *p, const course_spec_word *w, const char *key, char **out) {
   if (memchr(w->text, 0, w->len)) {
-    return spec_fail(p, "%s cannot hold a NUL byte (\\0 or \\x00)", key);
+    return course_spec_fail(p, "%s cannot hold a NUL byte (\\0 or \\x00)", key);
   }
   char *copy = strdup(w->text);
-  if (!copy) return spec_fail(p, "out of memory");
+  if (!copy) return course_spec_fail(p, "out of memory");
   free(*out);
   *out = copy;
   return true;
 }
 
-static bool bytes_add(spec_parser *p, course_bytes **list, size_t *n, const spec_word *w) {
+static bool bytes_add(course_spec_parser *p, course_bytes **list, size_t *n, const course_spec_word *w) {
   course_bytes *grown = realloc(*list, (*n + 1) * sizeof *grown);
-  if (!grown) return spec_fail(p, "out of memory");
+  if (!grown) return course_spec_fail(p, "out of memory");
   *list = grown;
   /* the word's buffer moves into the list */
   grown[(*n)++] = (course_bytes){(uint8_t *)w->text, w->len};
@@ -111,47 +111,47 @@ static bool bytes_add(spec_parser *p, course_bytes **list, size_t *n, const spec
 /* ---- the keys */
 
 
-static bool k_exercise(spec_parser *p, spec_line *l) {
-  const spec_word *w = &l->w[1];
+static bool k_exercise(course_spec_parser *p, course_spec_line *l) {
+  const course_spec_word *w = &l->w[1];
   if (!name_ok(w->text, w->len)) {
-    return spec_fail(p, "exercise \"%s\": a name is 1 to %d of a-z 0-9 _ - (it "
+    return course_spec_fail(p, "exercise \"%s\": a name is 1 to %d of a-z 0-9 _ - (it "
                 "names files)", w->text, COURSE_NAME_MAX - 1);
   }
   memcpy(p->s->exercise, w->text, w->len + 1);
   return true;
 }
-static bool k_title(spec_parser *p, spec_line *l) { return text(p, &l->w[1], "title", &p->s->title); }
-static bool k_guest(spec_parser *p, spec_line *l) { return text(p, &l->w[1], "guest", &p->s->guest); }
-static bool k_disk(spec_parser *p, spec_line *l) { return text(p, &l->w[1], "disk", &p->s->disk); }
-static bool k_build(spec_parser *p, spec_line *l) { return text(p, &l->w[1], "build", &p->s->build); }
+static bool k_title(course_spec_parser *p, course_spec_line *l) { return text(p, &l->w[1], "title", &p->s->title); }
+static bool k_guest(course_spec_parser *p, course_spec_line *l) { return text(p, &l->w[1], "guest", &p->s->guest); }
+static bool k_disk(course_spec_parser *p, course_spec_line *l) { return text(p, &l->w[1], "disk", &p->s->disk); }
+static bool k_build(course_spec_parser *p, course_spec_line *l) { return text(p, &l->w[1], "build", &p->s->build); }
 
-static bool k_budget(spec_parser *p, spec_line *l) {
+static bool k_budget(course_spec_parser *p, course_spec_line *l) {
   uint64_t *to = p->t ? &p->t->budget : &p->s->budget;
   return number(p, &l->w[1], "budget", 1, UINT64_MAX, to);
 }
 
-static bool k_mem(spec_parser *p, spec_line *l) {
+static bool k_mem(course_spec_parser *p, course_spec_line *l) {
   uint64_t v;
   if (!number(p, &l->w[1], "mem (MiB)", 1, MACHINE_MAX_MEM_MIB, &v)) return false;
   *(p->t ? &p->t->mem_mib : &p->s->mem_mib) = (uint32_t)v;
   return true;
 }
 
-static bool k_test(spec_parser *p, spec_line *l) {
-  const spec_word *w = &l->w[1];
+static bool k_test(course_spec_parser *p, course_spec_line *l) {
+  const course_spec_word *w = &l->w[1];
   if (!name_ok(w->text, w->len)) {
-    return spec_fail(p, "test \"%s\": a test name is 1 to %d of a-z 0-9 _ - (it "
+    return course_spec_fail(p, "test \"%s\": a test name is 1 to %d of a-z 0-9 _ - (it "
                 "names the bundle file)", w->text, COURSE_NAME_MAX - 1);
   }
   course_spec *s = p->s;
   for (size_t i = 0; i < s->ntests; i++) {
     if (strcmp(s->tests[i].name, w->text) == 0) {
-      return spec_fail(p, "a second test named \"%s\" (the first is on line %u); "
+      return course_spec_fail(p, "a second test named \"%s\" (the first is on line %u); "
                   "test names must differ", w->text, s->tests[i].line);
     }
   }
   course_test *grown = realloc(s->tests, (s->ntests + 1) * sizeof *grown);
-  if (!grown) return spec_fail(p, "out of memory");
+  if (!grown) return course_spec_fail(p, "out of memory");
   s->tests = grown;
   course_test *t = &grown[s->ntests++];
   memset(t, 0, sizeof *t);
@@ -163,18 +163,18 @@ static bool k_test(spec_parser *p, spec_line *l) {
   return true;
 }
 
-static bool k_points(spec_parser *p, spec_line *l) {
+static bool k_points(course_spec_parser *p, course_spec_line *l) {
   uint64_t v;
   if (!number(p, &l->w[1], "points", 0, 1000000, &v)) return false;
   p->t->points = (uint32_t)v;
   return true;
 }
 
-static bool k_input(spec_parser *p, spec_line *l) {
+static bool k_input(course_spec_parser *p, course_spec_line *l) {
   course_bytes *in = &p->t->input;
-  const spec_word *w = &l->w[1];
+  const course_spec_word *w = &l->w[1];
   uint8_t *grown = realloc(in->p, in->len + w->len + 1);
-  if (!grown) return spec_fail(p, "out of memory");
+  if (!grown) return course_spec_fail(p, "out of memory");
   memcpy(grown + in->len, w->text, w->len);
   in->p = grown;
   in->len += w->len;
@@ -182,21 +182,21 @@ static bool k_input(spec_parser *p, spec_line *l) {
   return true;
 }
 
-static bool k_expect(spec_parser *p, spec_line *l) {
-  if (l->w[1].len == 0) return spec_fail(p, "an empty expect matches any output; give the text to find");
+static bool k_expect(course_spec_parser *p, course_spec_line *l) {
+  if (l->w[1].len == 0) return course_spec_fail(p, "an empty expect matches any output; give the text to find");
   if (!bytes_add(p, &p->t->expect, &p->t->nexpect, &l->w[1])) return false;
   l->w[1].text = NULL;
   return true;
 }
 
-static bool k_reject(spec_parser *p, spec_line *l) {
-  if (l->w[1].len == 0) return spec_fail(p, "an empty reject matches any output; give the text to refuse");
+static bool k_reject(course_spec_parser *p, course_spec_line *l) {
+  if (l->w[1].len == 0) return course_spec_fail(p, "an empty reject matches any output; give the text to refuse");
   if (!bytes_add(p, &p->t->reject, &p->t->nreject, &l->w[1])) return false;
   l->w[1].text = NULL;
   return true;
 }
 
-static bool k_exit(spec_parser *p, spec_line *l) {
+static bool k_exit(course_spec_parser *p, course_spec_line *l) {
   uint64_t v;
   if (!number(p, &l->w[1], "exit", 0, UINT32_MAX, &v)) return false;
   p->t->has_exit = true;
@@ -204,22 +204,22 @@ static bool k_exit(spec_parser *p, spec_line *l) {
   return true;
 }
 
-static bool k_max_insns(spec_parser *p, spec_line *l) {
+static bool k_max_insns(course_spec_parser *p, course_spec_line *l) {
   return number(p, &l->w[1], "max-insns", 1, UINT64_MAX, &p->t->max_insns);
 }
 
-static bool k_hint(spec_parser *p, spec_line *l) { return text(p, &l->w[1], "hint", &p->t->hint); }
+static bool k_hint(course_spec_parser *p, course_spec_line *l) { return text(p, &l->w[1], "hint", &p->t->hint); }
 
-static bool k_jitter(spec_parser *p, spec_line *l) {
+static bool k_jitter(course_spec_parser *p, course_spec_line *l) {
   const char *v = l->w[1].text;
   if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
-    return spec_fail(p, "jitter is on or off, not \"%s\"", v);
+    return course_spec_fail(p, "jitter is on or off, not \"%s\"", v);
   }
   p->t->jitter = strcmp(v, "on") == 0;
   return true;
 }
 
-static bool k_seeds(spec_parser *p, spec_line *l) {
+static bool k_seeds(course_spec_parser *p, course_spec_line *l) {
   const char *v = l->w[1].text, *dots = strstr(v, "..");
   char first[32];
   size_t n = dots ? (size_t)(dots - v) : strlen(v);
@@ -232,7 +232,7 @@ static bool k_seeds(spec_parser *p, spec_line *l) {
   }
   if (ok && !dots) b = a;
   if (!ok || l->w[1].quoted || a > b || b - a >= COURSE_MAX_SEEDS) {
-    return spec_fail(p, "seeds wants FIRST..LAST (e.g. 0..19, at most %u seeds) or "
+    return course_spec_fail(p, "seeds wants FIRST..LAST (e.g. 0..19, at most %u seeds) or "
                 "one seed, not \"%s\"", COURSE_MAX_SEEDS, v);
   }
   p->t->seed_first = a;
@@ -240,14 +240,14 @@ static bool k_seeds(spec_parser *p, spec_line *l) {
   return true;
 }
 
-static bool k_stop_at(spec_parser *p, spec_line *l) {
+static bool k_stop_at(course_spec_parser *p, course_spec_line *l) {
   if (strcmp(l->w[1].text, "hcall") != 0 || l->n < 3) {
-    return spec_fail(p, "stop-at wants 'hcall NAME [N]' (stop before the Nth call "
+    return course_spec_fail(p, "stop-at wants 'hcall NAME [N]' (stop before the Nth call "
                 "of hypercall NAME, default the first)");
   }
   const char *name = l->w[2].text;
   if (course_hcall_index(name) < 0) {
-    return spec_fail(p, "stop-at: no hypercall named \"%s\"; docs/pvabi.md lists "
+    return course_spec_fail(p, "stop-at: no hypercall named \"%s\"; docs/pvabi.md lists "
                 "them (e.g. shutdown, console_write)", name);
   }
   uint64_t nth = 1;
@@ -262,25 +262,25 @@ static const struct { const char *text; course_cmp op; } cmps[] = {
   {"<=", COURSE_LE}, {">", COURSE_GT}, {">=", COURSE_GE},
 };
 
-static bool k_word(spec_parser *p, spec_line *l) {
+static bool k_word(course_spec_parser *p, course_spec_line *l) {
   course_word_check c = {.line = p->line};
   size_t i = 0, ncmp = sizeof cmps / sizeof cmps[0];
   while (i < ncmp && strcmp(l->w[2].text, cmps[i].text) != 0) i++;
   if (i == ncmp || l->w[2].quoted) {
-    return spec_fail(p, "word: \"%s\" is no comparison; use == != < <= > >=", l->w[2].text);
+    return course_spec_fail(p, "word: \"%s\" is no comparison; use == != < <= > >=", l->w[2].text);
   }
   c.op = cmps[i].op;
   const char *v = l->w[3].text;
   if (l->w[3].quoted || !word_value(v, &c.value, &c.is_signed)) {
-    return spec_fail(p, "word: \"%s\" is no 32-bit value; write a decimal number "
+    return course_spec_fail(p, "word: \"%s\" is no 32-bit value; write a decimal number "
                 "(signed, -2147483648 to 2147483647) or 0x hex (unsigned)", v);
   }
   if (l->w[1].quoted || !l->w[1].len) {
-    return spec_fail(p, "word: the symbol is a bare word, SYMBOL or SYMBOL+OFFSET");
+    return course_spec_fail(p, "word: the symbol is a bare word, SYMBOL or SYMBOL+OFFSET");
   }
   course_test *t = p->t;
   course_word_check *grown = realloc(t->words, (t->nwords + 1) * sizeof *grown);
-  if (!grown) return spec_fail(p, "out of memory");
+  if (!grown) return course_spec_fail(p, "out of memory");
   t->words = grown;
   c.ref = l->w[1].text;
   l->w[1].text = NULL; /* moved into the check */
@@ -288,7 +288,7 @@ static bool k_word(spec_parser *p, spec_line *l) {
   return true;
 }
 
-const spec_key spec_keys[] = {
+const course_spec_key course_spec_keys[] = {
   {"exercise", AT_TOP, 1, 1, false, k_exercise},
   {"title", AT_TOP, 1, 1, false, k_title},
   {"guest", AT_TOP, 1, 1, false, k_guest},
@@ -309,4 +309,4 @@ const spec_key spec_keys[] = {
   {"jitter", AT_TEST, 1, 1, false, k_jitter},
   {"hint", AT_TEST, 1, 1, false, k_hint},
 };
-const size_t spec_nkeys = sizeof spec_keys / sizeof spec_keys[0];
+const size_t course_spec_nkeys = sizeof course_spec_keys / sizeof course_spec_keys[0];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "course/spec_int.h"
+#include "course_spec_int.h"
 
 static int hex_digit(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -16,7 +16,7 @@ static int hex_digit(uint8_t c) {
 
 /* Decodes the string starting after the opening quote at *pos; leaves
  * *pos after the closing quote. */
-static bool quoted(const uint8_t *s, size_t len, size_t *pos, spec_word *w,
+static bool quoted(const uint8_t *s, size_t len, size_t *pos, course_spec_word *w,
                    char *why, size_t why_size) {
   /* the decoded text is never longer than the source */
   uint8_t *out = malloc(len - *pos + 1);
@@ -61,7 +61,7 @@ static bool quoted(const uint8_t *s, size_t len, size_t *pos, spec_word *w,
   return true;
 }
 
-static bool bare(const uint8_t *s, size_t len, size_t *pos, spec_word *w,
+static bool bare(const uint8_t *s, size_t len, size_t *pos, course_spec_word *w,
                  char *why, size_t why_size) {
   size_t start = *pos, i = start;
   while (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '#' && s[i] != '"') {
@@ -91,7 +91,7 @@ static bool bare(const uint8_t *s, size_t len, size_t *pos, spec_word *w,
   return true;
 }
 
-bool spec_split(const uint8_t *s, size_t len, spec_line *l, char *why,
+bool course_spec_split(const uint8_t *s, size_t len, course_spec_line *l, char *why,
                 size_t why_size) {
   memset(l, 0, sizeof *l);
   size_t i = 0;
@@ -101,10 +101,10 @@ bool spec_split(const uint8_t *s, size_t len, spec_line *l, char *why,
     if (l->n == SPEC_MAX_WORDS) {
       snprintf(why, why_size, "too many words on one line (at most %d); "
                "quote text that has spaces", SPEC_MAX_WORDS);
-      spec_line_free(l);
+      course_spec_line_free(l);
       return false;
     }
-    spec_word *w = &l->w[l->n];
+    course_spec_word *w = &l->w[l->n];
     bool ok;
     if (s[i] == '"') {
       i++;
@@ -119,14 +119,14 @@ bool spec_split(const uint8_t *s, size_t len, spec_line *l, char *why,
       ok = bare(s, len, &i, w, why, why_size);
     }
     if (!ok) {
-      spec_line_free(l);
+      course_spec_line_free(l);
       return false;
     }
     l->n++;
   }
 }
 
-void spec_line_free(spec_line *l) {
+void course_spec_line_free(course_spec_line *l) {
   for (size_t i = 0; i < l->n; i++) free(l->w[i].text);
   l->n = 0;
 }

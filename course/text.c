@@ -2,7 +2,7 @@
  * expected strings, which may hold any byte, in reports a person reads. */
 #include <string.h>
 
-#include "course/grade.h"
+#include "grade.h"
 
 /* Appends c's escaped form at *n if it fits below limit. */
 static bool put(char *buf, size_t *n, size_t limit, uint8_t c) {

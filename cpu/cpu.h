@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cpu/insns.h"
+#include "insns.h"
 
 #define CPU_RAM_BASE 0x80000000u
 #define CPU_PAGE_SHIFT 12

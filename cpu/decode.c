@@ -2,7 +2,7 @@
  * Decoding happens once per guest instruction (the interpreter caches the
  * result), so a linear match over the table is fast enough and keeps the
  * list the only description of the encoding. */
-#include "cpu/cpu.h"
+#include "cpu.h"
 
 const cpu_insn_info cpu_insn_table[CPU_OP_COUNT_ISA] = {
 #define CPU_INFO_ROW(id, name, fmt, kind, mask, match, sem) \

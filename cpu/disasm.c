@@ -3,7 +3,7 @@
  * targets printed as an address followed by <symbol+offset>. */
 #include <stdio.h>
 
-#include "cpu/cpu.h"
+#include "cpu.h"
 
 #define REG(i) cpu_reg_names[(i) & 31]
 

@@ -19,8 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/cpu.h"
-#include "cpu/ops.h"
+#include "cpu.h"
+#include "dcache.h"
+#include "ops.h"
+
+#define NO_TARGET 0xffffu
+#define REG_DISCARD 32 /* writes to x0 land here and are never read */
 
 #if defined(__GNUC__)
 #define CPU_THREADED 1
@@ -29,22 +33,6 @@
 #else
 #define CPU_THREADED 0
 #endif
-
-#define WORDS_PER_PAGE (CPU_PAGE_SIZE / 4)
-#define NO_TARGET 0xffffu
-#define REG_DISCARD 32 /* writes to x0 land here and are never read */
-
-typedef struct cpu_insn {
-  uint8_t op, rd, rs1, rs2;
-  uint32_t imm;
-  uint16_t blen;   /* instructions from here to the end of the block */
-  uint16_t target; /* branch/jal target word in this page, or NO_TARGET */
-  uint32_t unused; /* keeps the entry 16 bytes: index arithmetic is a shift */
-} cpu_insn;
-
-typedef struct cpu_dpage {
-  cpu_insn insn[WORDS_PER_PAGE + 1]; /* + the PAGE_END sentinel */
-} cpu_dpage;
 
 /* Where the instruction at guest address a (in the current page) is. */
 #define INSN_WORD(a) ld4(ram + page_off + ((a) & (CPU_PAGE_SIZE - 1)))
@@ -56,13 +44,6 @@ static void st1(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; }
 static void st2(uint8_t *p, uint32_t v) { uint16_t h = (uint16_t)v; memcpy(p, &h, 2); }
 static void st4(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
-static void dpage_clear(cpu_dpage *pg) {
-  for (unsigned i = 0; i < WORDS_PER_PAGE; i++) {
-    pg->insn[i] = (cpu_insn){.op = CPU_OP_UNDECODED};
-  }
-  pg->insn[WORDS_PER_PAGE] = (cpu_insn){.op = CPU_OP_PAGE_END};
-}
-
 bool cpu_init(cpu *c, uint8_t *ram, uint32_t ram_size) {
   memset(c, 0, sizeof *c);
   c->ram = ram;
@@ -72,13 +53,6 @@ bool cpu_init(cpu *c, uint8_t *ram, uint32_t ram_size) {
   c->gen = 1; /* every page counts as written at the start */
   cpu_dirty_all(c);
   return c->dpages != NULL && c->page_gen != NULL;
-}
-
-uint32_t cpu_dirty_epoch(cpu *c) { return ++c->gen; }
-
-void cpu_dirty_all(cpu *c) {
-  if (!c->page_gen) return;
-  for (uint32_t i = 0; i < c->ram_size / CPU_PAGE_SIZE; i++) c->page_gen[i] = c->gen;
 }
 
 void cpu_free(cpu *c) {
@@ -100,55 +74,6 @@ void cpu_reset(cpu *c, uint32_t pc) {
 void cpu_retire(cpu *c) {
   c->s.pc += 4;
   c->s.icount++;
-}
-
-uint8_t *cpu_guest_ptr(cpu *c, uint32_t addr, uint32_t len) {
-  uint32_t off = addr - CPU_RAM_BASE;
-  if (off > c->ram_size || len > c->ram_size - off) return NULL;
-  return c->ram + off;
-}
-
-static void invalidate_page(cpu *c, uint32_t page) {
-  cpu_dpage *pg = c->dpages[page];
-  if (c->patch && c->patch >= pg->insn && c->patch <= pg->insn + WORDS_PER_PAGE) {
-    c->patch = NULL; /* the clear below overwrites the STOP as well */
-  }
-  dpage_clear(pg);
-}
-
-/* True when the word holding RAM offset off has been decoded. */
-static bool word_decoded(const cpu *c, uint32_t off) {
-  const cpu_dpage *pg = c->dpages[off / CPU_PAGE_SIZE];
-  return pg && pg->insn[(off / 4) % WORDS_PER_PAGE].op != CPU_OP_UNDECODED;
-}
-
-/* Drops decoded code overlapping RAM [off, off+len); returns true if any. */
-static bool drop_code(cpu *c, uint32_t off, uint32_t len) {
-  bool hit = false;
-  for (uint32_t w = off & ~3u; len && w < off + len && w < c->ram_size; w += 4) {
-    if (word_decoded(c, w)) {
-      invalidate_page(c, w / CPU_PAGE_SIZE);
-      hit = true;
-      w |= CPU_PAGE_SIZE - 4; /* the page is clear: skip to the next one */
-    }
-  }
-  return hit;
-}
-
-void cpu_code_written(cpu *c, uint32_t addr, uint32_t len) {
-  uint32_t off = addr - CPU_RAM_BASE;
-  if (off >= c->ram_size) return;
-  if (len > c->ram_size - off) len = c->ram_size - off;
-  for (uint32_t p = off / CPU_PAGE_SIZE; len && p <= (off + len - 1) / CPU_PAGE_SIZE; p++) {
-    c->page_gen[p] = c->gen;
-  }
-  drop_code(c, off, len);
-}
-
-void cpu_flush_code(cpu *c) {
-  for (uint32_t i = 0; i < c->ram_size / CPU_PAGE_SIZE; i++) {
-    if (c->dpages[i]) invalidate_page(c, i);
-  }
 }
 
 static bool ends_block(cpu_op op) {
@@ -220,7 +145,7 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
   cpu_dpage **slot = &c->dpages[off / CPU_PAGE_SIZE];
   if (!*slot) {
     *slot = malloc(sizeof **slot);
-    if (*slot) dpage_clear(*slot);
+    if (*slot) cpu_dcache_clear(*slot);
   }
   return *slot;
 }
@@ -297,7 +222,7 @@ static cpu_dpage *dpage_get(cpu *c, uint32_t off) {
   if (c->dpages[off_ / CPU_PAGE_SIZE] ||                               \
       c->dpages[(off_ + MEM_SIZE(match) - 1) / CPU_PAGE_SIZE]) {       \
     unsigned left_ = ins->blen; /* dropping code clears it */          \
-    if (drop_code(c, off_, MEM_SIZE(match))) {                         \
+    if (cpu_dcache_drop(c, off_, MEM_SIZE(match))) {                         \
       unpatch(c);                                                      \
       END_BLOCK_LEFT(left_);                                           \
     }                                                                  \
@@ -349,7 +274,7 @@ static void user_scatter(cpu *c, uint32_t va, uint32_t size,
     if (!cpu_translate(c, va + i, CPU_ACCESS_STORE, &o)) continue; /* checked */
     c->ram[o] = split[i];
     c->page_gen[o / CPU_PAGE_SIZE] = c->gen;
-    drop_code(c, o, 1);
+    cpu_dcache_drop(c, o, 1);
   }
 }
 
@@ -378,22 +303,22 @@ static bool watch_match(cpu *c, uint32_t addr, uint32_t size, bool is_write) {
 #define LOOP_NAME run_kernel
 #define LOOP_USER 0
 #define LOOP_WATCH 0
-#include "cpu/exec_loop.h"
+#include "exec_loop.h"
 
 #define LOOP_NAME run_user
 #define LOOP_USER 1
 #define LOOP_WATCH 0
-#include "cpu/exec_loop.h"
+#include "exec_loop.h"
 
 #define LOOP_NAME run_kernel_watched
 #define LOOP_USER 0
 #define LOOP_WATCH 1
-#include "cpu/exec_loop.h"
+#include "exec_loop.h"
 
 #define LOOP_NAME run_user_watched
 #define LOOP_USER 1
 #define LOOP_WATCH 1
-#include "cpu/exec_loop.h"
+#include "exec_loop.h"
 
 cpu_exit cpu_run(cpu *c, uint64_t limit) {
   bool user = c->s.mode == CPU_MODE_USER;

@@ -11,7 +11,7 @@
  * sees. */
 #include <string.h>
 
-#include "cpu/cpu.h"
+#include "cpu.h"
 
 #define PTE_V 0x01u
 #define PTE_R 0x02u

@@ -3,7 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "devices/devices.h"
+#include "devices.h"
 
 static bool fd_write(void *ctx, const uint8_t *buf, size_t len) {
   dev_console_fd *fd = ctx;

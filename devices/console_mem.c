@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/devices.h"
+#include "devices.h"
 
 static bool mem_write(void *ctx, const uint8_t *buf, size_t len) {
   dev_console_mem *mem = ctx;

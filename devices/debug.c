@@ -1,14 +1,13 @@
 /* The debug device: a message to the host, and a stop into the debugger. */
 #include <stdio.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "devices.h"
 
 #define DEBUG_LOG_MAX 4096u /* longer messages are refused, not truncated */
 
-int32_t hc_debug_log(machine *m, const uint32_t a[6], uint32_t out[2]) {
+int32_t dev_hc_debug_log(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
   if (a[1] > DEBUG_LOG_MAX) return PV_EINVAL;
-  const uint8_t *msg = pvabi_guest_buf(m, a[0], a[1]);
+  const uint8_t *msg = dev_guest_buf(b, a[0], a[1]);
   if (!msg) return PV_EFAULT;
   /* the guest's bytes reach a terminal: escape anything not printable */
   char text[DEBUG_LOG_MAX * 4 + 1];
@@ -23,12 +22,12 @@ int32_t hc_debug_log(machine *m, const uint32_t a[6], uint32_t out[2]) {
     }
   }
   text[n] = 0;
-  m->dev.debug.log_calls++;
-  if (m->log_io.log) m->log_io.log(m->log_io.ctx, text);
+  b->dev->debug.log_calls++;
+  if (b->log->log) b->log->log(b->log->ctx, text);
   return PV_OK;
 }
 
-int32_t hc_debug_break(machine *m, const uint32_t a[6], uint32_t out[2]) {
-  m->dev.debug.break_requested = 1;
+int32_t dev_hc_debug_break(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
+  b->dev->debug.break_requested = 1;
   return PV_OK;
 }

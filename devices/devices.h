@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu.h"
+#include "host.h"
+#include "pvabi.h"
+
 typedef struct dev_console {
   uint8_t input_closed; /* the host said end of input; stays closed */
   uint64_t bytes_in, bytes_out;
@@ -308,5 +312,101 @@ bool dev_input_script_parse(dev_input_script *s, const char *text,
     __attribute__((warn_unused_result));
 void dev_input_script_free(dev_input_script *s);
 dev_input_backend dev_input_script_backend(dev_input_script *s);
+
+/* ---- The bus: what a device may touch of the machine around it
+ *
+ * The machine (machine/) owns the CPU, the device state and the host
+ * backends; for each hypercall and each device step it lends them to the
+ * devices through a dev_bus built on the spot (machine_bus), so a device
+ * sees exactly this and nothing of the machine, the debugger or the front
+ * end above it. */
+
+/* After a QUIT input event, the guest has this much virtual time to shut
+ * down before the run ends anyway (MACHINE_STOP_CLOSED). */
+#define DEV_QUIT_GRACE_NS 1000000000u
+
+typedef struct dev_bus {
+  cpu *cpu;
+  dev_state *dev;
+  dev_console_backend *console;
+  dev_log_backend *log;
+  dev_display_backend *display; /* NULL functions: the frame goes nowhere */
+  dev_input_backend *input;     /* NULL poll: no input ever comes */
+  dev_disk_host *disk;          /* the image and overlay behind dev->disk */
+  uint32_t fb_width, fb_height; /* the framebuffer's size in pixels */
+  bool jitter;                  /* timer deadlines are drawn late */
+  /* the debugger's Ctrl-C flag, or NULL when no debugger is attached */
+  volatile sig_atomic_t *interrupt;
+  uint32_t *deadlock;           /* event_wait: the events nothing can bring */
+  uint64_t *events_delivered, *sectors_read, *sectors_written, *disk_commits;
+} dev_bus;
+
+/* A hypercall handler reads its arguments from a[] (a0..a5) and may set
+ * out[0] (a1) and out[1] (a2); it returns the status for a0, or one of: */
+#define DEV_NO_RESULT INT32_MIN /* it set pc and registers itself */
+#define DEV_STOPPED (INT32_MIN + 1) /* it did not complete: the machine
+                                       stops with pc at the HCALL */
+typedef int32_t (*dev_hcall)(dev_bus *b, const uint32_t a[6], uint32_t out[2]);
+
+/* Every handler, named dev_hc_<name> after its row in PV_CALLS, and the
+ * table of them in PV_CALLS order (devices/hcalls.c): dev_hcalls[i]
+ * carries out pvabi_calls[i]. */
+#define DEV_DECLARE(NAME, name, num, args, result) \
+  int32_t dev_hc_##name(dev_bus *b, const uint32_t a[6], uint32_t out[2]);
+PV_CALLS(DEV_DECLARE)
+#undef DEV_DECLARE
+extern const dev_hcall dev_hcalls[];
+
+/* The host pointer for guest [addr, addr+len), or NULL when any byte lies
+ * outside guest RAM; handlers return PV_EFAULT for NULL.  A writable
+ * buffer must also be passed to dev_guest_written() after writing. */
+uint8_t *dev_guest_buf(dev_bus *b, uint32_t addr, uint32_t len);
+void dev_guest_written(dev_bus *b, uint32_t addr, uint32_t len);
+
+/* Enters the guest kernel's trap handler from user mode (devices/vcpu.c). */
+void dev_vcpu_trap(dev_bus *b, uint32_t cause, uint32_t tval);
+/* Sets the timer event and disarms the timer (devices/timer.c). */
+void dev_timer_fire(dev_bus *b);
+/* Brings level-triggered event bits up to date; with wait, blocks until a
+ * console event is possible (devices/events.c). */
+void dev_events_poll(dev_bus *b, bool wait);
+/* event_wait's idle step when nothing it waits for is pending: with a
+ * window open it waits in host time (see dev_input_backend.wait);
+ * otherwise it returns at once (devices/events.c). */
+void dev_events_idle(dev_bus *b, uint32_t want);
+
+/* Input (devices/input.c).  dev_input_poll moves host input into the
+ * queue and sets or clears PV_EV_INPUT; it returns whether input can still
+ * come later.  The run loop calls dev_input_slice before each slice,
+ * which polls and returns limit lowered to the next poll (while a window
+ * is open) and to the QUIT deadline, and dev_input_overdue, which says
+ * the guest has run past that deadline. */
+bool dev_input_poll(dev_bus *b);
+uint64_t dev_input_slice(dev_bus *b, uint64_t limit);
+bool dev_input_overdue(const dev_bus *b);
+
+/* Attaches a raw disk image (devices/disk_image.c), replacing any attached
+ * one.  Its size must be a non-zero multiple of 512.  The file is never
+ * written during the run: writes go to an in-memory overlay.  With persist
+ * (--disk-write), dev_disk_commit replaces the image by one holding them,
+ * crash-safely; it must then be writable, and so its directory. */
+bool dev_disk_attach(dev_bus *b, const char *path, bool persist,
+                     host_error *err) __attribute__((warn_unused_result));
+/* With persist and writes since the last commit, writes the image anew
+ * (devices/disk_commit.c); otherwise does nothing.  disk_flush calls it,
+ * and the front end at the end of a run.  On failure the image is as it
+ * was and a later commit tries again. */
+bool dev_disk_commit(dev_bus *b, host_error *err)
+    __attribute__((warn_unused_result));
+
+/* ---- Screenshots */
+
+/* Saves width x height 0x00RRGGBB pixels (a dev_frame's) as an 8-bit RGB
+ * PNG file (devices/png.c), atomically: path is replaced whole or left
+ * as it was.  The error names the file. */
+bool dev_png_write(const char *path, const uint32_t *pixels, uint32_t width,
+                    uint32_t height, host_error *err)
+    __attribute__((warn_unused_result));
+
 
 #endif

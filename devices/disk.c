@@ -3,150 +3,17 @@
  * the overlay) when the hypercall returns, and a completed request raises
  * PV_EV_DISK.  The image file is only ever read here; with --disk-write,
  * disk_flush and the end of the run replace it by a new file holding the
- * overlay too (devices/disk_commit.c), so a run without it is repeatable
+ * overlay too (devices/disk_commit.c; the image itself: devices/disk_image.c), so a run without it is repeatable
  * and a run with it never leaves a half-written image.
  *
  * No disk behaves as a disk of zero sectors: disk_info says so, every read
  * and write is out of range, a flush has nothing to do. */
-#define _XOPEN_SOURCE 700 /* realpath */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "devices.h"
 
-void dev_disk_reset(dev_disk *d, const dev_disk_host *h) {
-  d->attached = h->path != NULL;
-  d->persist = h->path && h->persist;
-  d->sectors = h->path ? h->sectors : 0;
-}
-
-void dev_disk_close(dev_disk_host *h) {
-  if (h->path && !h->in_memory) close(h->fd);
-  free(h->path);
-  free(h->target);
-  free(h->dir);
-  dev_disk_overlay_free(&h->overlay);
-  dev_disk_overlay_free(&h->mem_image);
-  memset(h, 0, sizeof *h);
-}
-
-static char *dup_text(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
-/* The directory of path, in a new string ("." or "/" at the ends). */
-static char *dir_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) return dup_text(".");
-  if (slash == path) return dup_text("/");
-  size_t n = (size_t)(slash - path);
-  char *dir = malloc(n + 1);
-  if (dir) {
-    memcpy(dir, path, n);
-    dir[n] = 0;
-  }
-  return dir;
-}
-
-/* The checks --disk-write needs up front, so that a commit at the end of a
- * long run is not the first to learn it cannot work.  A file without its
- * write bit is refused even when the user (root) could replace it: the
- * bit says "do not change this image". */
-static bool check_writable(const char *path, const dev_disk_host *h,
-                           const struct stat *st, pvl_error *err) {
-  if (!(st->st_mode & S_IWUSR) || access(h->target, W_OK) != 0) {
-    return pvl_fail(err, "disk image '%s' is read-only; make it writable "
-                    "(chmod u+w) or leave out --disk-write to keep the "
-                    "guest's writes in memory", path);
-  }
-  if (access(h->dir, W_OK | X_OK) != 0) {
-    return pvl_fail(err, "disk image '%s': its directory '%s' is not "
-                    "writable (%s); --disk-write saves by writing a new "
-                    "image there and renaming it over the old one, so "
-                    "make the directory writable or leave out --disk-write",
-                    path, h->dir, strerror(errno));
-  }
-  return true;
-}
-
-/* Opens and checks the image; fills h (with h->path still NULL). */
-static bool open_image(dev_disk_host *h, const char *path, bool persist,
-                       pvl_error *err) {
-  /* O_NONBLOCK: a FIFO given by mistake must be refused, not waited on */
-  h->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (h->fd < 0) {
-    return pvl_fail(err, "cannot open disk image '%s': %s; check the path "
-                    "given to --disk", path, strerror(errno));
-  }
-  struct stat st;
-  if (fstat(h->fd, &st) != 0) {
-    return pvl_fail(err, "cannot read disk image '%s': %s", path,
-                    strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return pvl_fail(err, "disk image '%s' is not a regular file; give "
-                    "--disk a raw image file", path);
-  }
-  uint64_t size = (uint64_t)st.st_size;
-  if (size == 0) {
-    return pvl_fail(err, "disk image '%s' is empty; a disk needs at least "
-                    "one %u-byte sector (truncate -s 1M '%s' makes a "
-                    "blank one)", path, PV_DISK_SECTOR, path);
-  }
-  if (size % PV_DISK_SECTOR) {
-    uint64_t up = (size / PV_DISK_SECTOR + 1) * PV_DISK_SECTOR;
-    return pvl_fail(err, "disk image '%s' is %llu bytes, not a multiple of "
-                    "the %u-byte sector (truncated?); pad it with "
-                    "'truncate -s %llu %s' if that is intended", path,
-                    (unsigned long long)size, PV_DISK_SECTOR,
-                    (unsigned long long)up, path);
-  }
-  if (size / PV_DISK_SECTOR > UINT32_MAX) {
-    return pvl_fail(err, "disk image '%s' is larger than 2 TiB, the most "
-                    "32-bit sector numbers reach", path);
-  }
-  h->sectors = (uint32_t)(size / PV_DISK_SECTOR);
-  h->persist = persist;
-  h->target = realpath(path, NULL);
-  if (!h->target) {
-    return pvl_fail(err, "cannot resolve disk image '%s': %s", path,
-                    strerror(errno));
-  }
-  if (!(h->dir = dir_of(h->target))) {
-    return pvl_fail(err, "out of memory attaching disk image '%s'", path);
-  }
-  return !persist || check_writable(path, h, &st, err);
-}
-
-bool machine_disk_attach(machine *m, const char *path, bool persist,
-                         pvl_error *err) {
-  dev_disk_host h = {.fd = -1};
-  bool ok = open_image(&h, path, persist, err);
-  if (ok && !(h.path = dup_text(path))) {
-    ok = pvl_fail(err, "out of memory attaching disk image '%s'", path);
-  }
-  if (!ok) {
-    if (h.fd >= 0) close(h.fd);
-    free(h.target);
-    free(h.dir);
-    return false;
-  }
-  dev_disk_close(&m->disk_host);
-  m->disk_host = h;
-  dev_disk_reset(&m->dev.disk, &m->disk_host);
-  return true;
-}
-
-int32_t hc_disk_info(machine *m, const uint32_t a[6], uint32_t out[2]) {
-  const dev_disk *d = &m->dev.disk;
+int32_t dev_hc_disk_info(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
+  const dev_disk *d = &b->dev->disk;
   out[0] = d->sectors;
   out[1] = (d->attached ? PV_DISK_ATTACHED : 0) |
            (d->persist ? PV_DISK_PERSIST : 0);
@@ -155,54 +22,22 @@ int32_t hc_disk_info(machine *m, const uint32_t a[6], uint32_t out[2]) {
 
 /* The common checks of disk_read and disk_write: the host pointer to the
  * guest buffer, or NULL with *status set. */
-static uint8_t *request(machine *m, const uint32_t a[6], int32_t *status) {
+static uint8_t *request(dev_bus *b, const uint32_t a[6], int32_t *status) {
   uint32_t sector = a[0], count = a[2];
-  uint32_t sectors = m->dev.disk.sectors;
+  uint32_t sectors = b->dev->disk.sectors;
   *status = PV_EINVAL;
   if (count == 0 || count > PV_DISK_MAX_COUNT) return NULL;
   if (sector >= sectors || count > sectors - sector) return NULL;
-  uint8_t *buf = pvabi_guest_buf(m, a[1], count * PV_DISK_SECTOR);
+  uint8_t *buf = dev_guest_buf(b, a[1], count * PV_DISK_SECTOR);
   *status = buf ? PV_OK : PV_EFAULT;
   return buf;
 }
 
-/* A restored disk's image: its non-zero sectors, zeros between them. */
-static void mem_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
-                           uint8_t *buf) {
-  const dev_disk_overlay *img = &h->mem_image;
-  memset(buf, 0, (size_t)n * PV_DISK_SECTOR);
-  for (uint32_t i = dev_disk_overlay_lower(img, sector);
-       i < img->count && img->index[i].sector - sector < n; i++) {
-    memcpy(buf + (size_t)(img->index[i].sector - sector) * PV_DISK_SECTOR,
-           dev_disk_overlay_at(img, i), PV_DISK_SECTOR);
-  }
-}
-
-bool dev_disk_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
-                         uint8_t *buf) {
-  if (h->in_memory) {
-    mem_image_read(h, sector, n, buf);
-    return true;
-  }
-  size_t len = (size_t)n * PV_DISK_SECTOR;
-  off_t off = (off_t)sector * PV_DISK_SECTOR;
-  while (len > 0) {
-    ssize_t got = pread(h->fd, buf, len, off);
-    if (got < 0 && errno == EINTR) continue;
-    if (got == 0) errno = EIO; /* the file shrank under us */
-    if (got <= 0) return false;
-    buf += got;
-    len -= (size_t)got;
-    off += got;
-  }
-  return true;
-}
-
-int32_t hc_disk_read(machine *m, const uint32_t a[6], uint32_t out[2]) {
+int32_t dev_hc_disk_read(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
   int32_t status;
-  uint8_t *buf = request(m, a, &status);
+  uint8_t *buf = request(b, a, &status);
   if (!buf) return status;
-  const dev_disk_host *h = &m->disk_host;
+  const dev_disk_host *h = b->disk;
   const dev_disk_overlay *ov = &h->overlay;
   uint32_t sector = a[0], end = a[0] + a[2];
   /* runs of unwritten sectors come from the image in one read each */
@@ -211,7 +46,7 @@ int32_t hc_disk_read(machine *m, const uint32_t a[6], uint32_t out[2]) {
                         ? ov->index[i].sector : end;
     uint8_t *to = buf + (size_t)(sector - a[0]) * PV_DISK_SECTOR;
     if (next > sector && !dev_disk_image_read(h, sector, next - sector, to)) {
-      pvabi_guest_written(m, a[1], a[2] * PV_DISK_SECTOR);
+      dev_guest_written(b, a[1], a[2] * PV_DISK_SECTOR);
       return PV_EIO; /* the buffer holds what was read before the failure */
     }
     if (next == end) break;
@@ -219,18 +54,18 @@ int32_t hc_disk_read(machine *m, const uint32_t a[6], uint32_t out[2]) {
            dev_disk_overlay_at(ov, i), PV_DISK_SECTOR);
     sector = next + 1;
   }
-  pvabi_guest_written(m, a[1], a[2] * PV_DISK_SECTOR);
-  m->stats.disk_sectors_read += a[2];
-  m->dev.events.pending |= PV_EV_DISK;
+  dev_guest_written(b, a[1], a[2] * PV_DISK_SECTOR);
+  *b->sectors_read += a[2];
+  b->dev->events.pending |= PV_EV_DISK;
   out[0] = a[2];
   return PV_OK;
 }
 
-int32_t hc_disk_write(machine *m, const uint32_t a[6], uint32_t out[2]) {
+int32_t dev_hc_disk_write(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
   int32_t status;
-  const uint8_t *buf = request(m, a, &status);
+  const uint8_t *buf = request(b, a, &status);
   if (!buf) return status;
-  dev_disk_host *h = &m->disk_host;
+  dev_disk_host *h = b->disk;
   for (uint32_t k = 0; k < a[2]; k++) {
     /* out of host memory part way: the sectors before k are written, as
      * on a disk that failed in the middle of a request */
@@ -241,15 +76,15 @@ int32_t hc_disk_write(machine *m, const uint32_t a[6], uint32_t out[2]) {
     }
   }
   h->dirty = true;
-  m->stats.disk_sectors_written += a[2];
-  m->dev.events.pending |= PV_EV_DISK;
+  *b->sectors_written += a[2];
+  b->dev->events.pending |= PV_EV_DISK;
   out[0] = a[2];
   return PV_OK;
 }
 
-int32_t hc_disk_flush(machine *m, const uint32_t a[6], uint32_t out[2]) {
-  pvl_error err;
-  if (!machine_disk_commit(m, &err)) return PV_EIO;
-  m->dev.events.pending |= PV_EV_DISK;
+int32_t dev_hc_disk_flush(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
+  host_error err;
+  if (!dev_disk_commit(b, &err)) return PV_EIO;
+  b->dev->events.pending |= PV_EV_DISK;
   return PV_OK;
 }

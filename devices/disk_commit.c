@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "machine/machine.h"
+#include "devices.h"
 
 #define CHUNK_SECTORS 256u /* sectors copied per read and write */
 
@@ -84,18 +84,18 @@ static bool sync_dir(dev_disk_host *h) {
   return ok;
 }
 
-bool machine_disk_commit(machine *m, pvl_error *err) {
-  dev_disk_host *h = &m->disk_host;
+bool dev_disk_commit(dev_bus *b, host_error *err) {
+  dev_disk_host *h = b->disk;
   /* a disk restored from a snapshot has no file to commit to */
   if (!h->path || !h->persist || !h->dirty || h->in_memory) return true;
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.pvlab-XXXXXX", h->target) >=
       (int)sizeof tmp) {
-    return pvl_fail(err, "disk image '%s': path too long", h->path);
+    return host_fail(err, "disk image '%s': path too long", h->path);
   }
   uint8_t *chunk = malloc((size_t)CHUNK_SECTORS * PV_DISK_SECTOR);
   if (!chunk) {
-    return pvl_fail(err, "out of memory saving disk image '%s'", h->path);
+    return host_fail(err, "out of memory saving disk image '%s'", h->path);
   }
   int fd = step(h, DEV_DISK_STEP_CREATE) ? mkstemp(tmp) : -1;
   bool ok = fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 &&
@@ -109,7 +109,7 @@ bool machine_disk_commit(machine *m, pvl_error *err) {
       close(fd);
       unlink(tmp);
     }
-    return pvl_fail(err, "cannot save the guest's writes to disk image "
+    return host_fail(err, "cannot save the guest's writes to disk image "
                     "'%s': %s '%s': %s; the image is unchanged (saving "
                     "needs free space for a whole copy of it)", h->path,
                     fd >= 0 ? "writing" : "creating", tmp, strerror(saved));
@@ -118,12 +118,12 @@ bool machine_disk_commit(machine *m, pvl_error *err) {
   close(h->fd);
   h->fd = fd;
   if (!sync_dir(h)) {
-    return pvl_fail(err, "disk image '%s' was saved, but syncing its "
+    return host_fail(err, "disk image '%s' was saved, but syncing its "
                     "directory '%s' failed: %s; a power failure now could "
                     "bring back the old image", h->path, h->dir,
                     strerror(errno));
   }
   h->dirty = false;
-  m->stats.disk_commits++;
+  (*b->disk_commits)++;
   return true;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/devices.h"
-#include "pvabi/pvabi.h"
+#include "devices.h"
+#include "pvabi.h"
 
 uint32_t dev_disk_overlay_lower(const dev_disk_overlay *ov, uint32_t sector) {
   uint32_t lo = 0, hi = ov->count;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/devices.h"
+#include "devices.h"
 
 bool dev_frame_init(dev_frame *f, uint32_t width, uint32_t height) {
   memset(f, 0, sizeof *f);

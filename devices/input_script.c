@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/devices.h"
-#include "pvabi/pvabi.h"
+#include "devices.h"
+#include "pvabi.h"
 
 static const struct {
   const char *name;

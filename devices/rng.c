@@ -4,8 +4,7 @@
  * nearby seeds (0, 1, 2 ...) give unrelated streams. */
 #include <string.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "devices.h"
 
 #define RNG_MAX_FILL (1u << 20) /* one call fills at most 1 MiB */
 
@@ -41,16 +40,16 @@ uint32_t dev_rng_next(dev_rng *r) {
   return out;
 }
 
-int32_t hc_rng_fill(machine *m, const uint32_t a[6], uint32_t out[2]) {
+int32_t dev_hc_rng_fill(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
   if (a[1] > RNG_MAX_FILL) return PV_EINVAL;
-  uint8_t *buf = pvabi_guest_buf(m, a[0], a[1]);
+  uint8_t *buf = dev_guest_buf(b, a[0], a[1]);
   if (!buf) return PV_EFAULT;
   for (uint32_t i = 0; i < a[1]; i += 4) {
-    uint32_t v = dev_rng_next(&m->dev.rng);
+    uint32_t v = dev_rng_next(&b->dev->rng);
     uint32_t n = a[1] - i < 4 ? a[1] - i : 4;
     for (uint32_t k = 0; k < n; k++) buf[i + k] = (uint8_t)(v >> (8 * k));
   }
-  pvabi_guest_written(m, a[0], a[1]);
+  dev_guest_written(b, a[0], a[1]);
   out[0] = a[1];
   return PV_OK;
 }

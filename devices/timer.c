@@ -10,8 +10,7 @@
  * preempts at the same instructions, so a lucky program never fails.  The
  * draws come from a generator in dev_timer (guest-visible state), so a
  * snapshot, a replay or reverse execution repeats them exactly. */
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "devices.h"
 
 /* Keeps the timer's stream apart from the RNG device's, which splitmix64
  * starts from the seed itself. */
@@ -42,23 +41,29 @@ uint64_t dev_timer_draw_delay(dev_timer *t) {
   return dev_splitmix64(&t->jitter_rng) % DEV_JITTER_DELAY_NS;
 }
 
-int32_t hc_time_now(machine *m, const uint32_t a[6], uint32_t out[2]) {
-  uint64_t ns = dev_timer_now(&m->dev.timer, m->cpu.s.icount);
+/* The timer is edge-triggered: its event stays pending until acknowledged. */
+void dev_timer_fire(dev_bus *b) {
+  b->dev->timer.armed = 0;
+  b->dev->events.pending |= PV_EV_TIMER;
+}
+
+int32_t dev_hc_time_now(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
+  uint64_t ns = dev_timer_now(&b->dev->timer, b->cpu->s.icount);
   out[0] = (uint32_t)ns;
   out[1] = (uint32_t)(ns >> 32);
   return PV_OK;
 }
 
-int32_t hc_timer_set(machine *m, const uint32_t a[6], uint32_t out[2]) {
-  dev_timer *t = &m->dev.timer;
+int32_t dev_hc_timer_set(dev_bus *b, const uint32_t a[6], uint32_t out[2]) {
+  dev_timer *t = &b->dev->timer;
   uint64_t deadline = a[0] | (uint64_t)a[1] << 32;
   t->armed = deadline != 0;
-  t->delay_ns = t->armed && m->cfg.jitter ? dev_timer_draw_delay(t) : 0;
+  t->delay_ns = t->armed && b->jitter ? dev_timer_draw_delay(t) : 0;
   /* saturates: a deadline this close to 2^64 ns is never reached anyway */
   t->deadline_ns = deadline > UINT64_MAX - t->delay_ns ? UINT64_MAX
                                                         : deadline + t->delay_ns;
-  if (t->armed && t->deadline_ns <= dev_timer_now(t, m->cpu.s.icount)) {
-    machine_timer_fire(m);
+  if (t->armed && t->deadline_ns <= dev_timer_now(t, b->cpu->s.icount)) {
+    dev_timer_fire(b);
   }
   return PV_OK;
 }

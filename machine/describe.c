@@ -2,7 +2,7 @@
  * symbol, showing the instruction and saying what usually causes it. */
 #include <stdio.h>
 
-#include "machine/machine.h"
+#include "machine.h"
 
 static const char *hint(const machine *m, const cpu_fault *f) {
   cpu_decoded d = cpu_decode(f->insn);

@@ -1,11 +1,11 @@
 /* Machine lifetime and the run loop. */
-#include "machine/machine.h"
+#include "machine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pvabi/hcall.h"
+#include "pvabi_calls.h"
 
 /* The console a machine has until its owner attaches one: output goes
  * nowhere, input has ended.  Stateless, so machines share nothing. */
@@ -13,17 +13,17 @@ static bool null_write(void *ctx, const uint8_t *buf, size_t len) { return true;
 static long null_read(void *ctx, uint8_t *buf, size_t len) { return 0; }
 static bool null_ready(void *ctx, bool wait) { return true; }
 
-bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
+bool machine_init(machine *m, const machine_config *cfg, host_error *err) {
   memset(m, 0, sizeof *m);
   if (cfg->mem_mib < 1 || cfg->mem_mib > MACHINE_MAX_MEM_MIB) {
-    return pvl_fail(err, "guest memory of %u MiB is out of range; use 1 to %u",
+    return host_fail(err, "guest memory of %u MiB is out of range; use 1 to %u",
                     cfg->mem_mib, MACHINE_MAX_MEM_MIB);
   }
   uint32_t dw = cfg->display_width ? cfg->display_width : MACHINE_DEFAULT_DISPLAY_W;
   uint32_t dh = cfg->display_height ? cfg->display_height : MACHINE_DEFAULT_DISPLAY_H;
   if (dw < MACHINE_MIN_DISPLAY || dw > MACHINE_MAX_DISPLAY ||
       dh < MACHINE_MIN_DISPLAY || dh > MACHINE_MAX_DISPLAY) {
-    return pvl_fail(err, "a display of %ux%u pixels is out of range; use %u "
+    return host_fail(err, "a display of %ux%u pixels is out of range; use %u "
                     "to %u pixels each way", dw, dh, MACHINE_MIN_DISPLAY,
                     MACHINE_MAX_DISPLAY);
   }
@@ -36,7 +36,7 @@ bool machine_init(machine *m, const machine_config *cfg, pvl_error *err) {
     cpu_free(&m->cpu);
     free(m->ram);
     m->ram = NULL;
-    return pvl_fail(err, "cannot allocate %u MiB of guest memory; try a "
+    return host_fail(err, "cannot allocate %u MiB of guest memory; try a "
                     "smaller --mem", cfg->mem_mib);
   }
   dev_rng_seed(&m->dev.rng, cfg->seed); /* all-zero xoshiro gives only 0 */
@@ -54,7 +54,7 @@ void machine_free(machine *m) {
   memset(m, 0, sizeof *m);
 }
 
-bool machine_load_elf(machine *m, const char *path, pvl_error *err) {
+bool machine_load_elf(machine *m, const char *path, host_error *err) {
   elf_image img;
   if (!elf_open(&img, path, err)) return false;
   /* a fresh machine's RAM is already zero (calloc, pages not yet touched);
@@ -135,7 +135,7 @@ static machine_stop hypercall(machine *m) {
   }
   dbg->catch_skip = false;
   m->in_hcall = true;
-  pvabi_dispatch(m);
+  machine_hcall(m);
   m->in_hcall = false;
   if (m->dev.power.off) return MACHINE_STOP_SHUTDOWN;
   if (m->deadlock_events) return MACHINE_STOP_DEADLOCK;
@@ -153,16 +153,17 @@ machine_stop machine_run(machine *m, uint64_t limit) {
     /* the deadline is reached before the instruction at it runs: fire
      * first, so that user mode traps before that instruction */
     dev_timer *t = &m->dev.timer;
-    if (t->armed && dev_timer_due_icount(t) <= s->icount) machine_timer_fire(m);
+    dev_bus bus = machine_bus(m);
+    if (t->armed && dev_timer_due_icount(t) <= s->icount) dev_timer_fire(&bus);
     if (s->mode == CPU_MODE_USER) {
-      machine_events_poll(m, false);
+      dev_events_poll(&bus, false);
       uint32_t due = m->dev.events.pending & m->dev.events.mask;
       if (due) {
         m->stats.events_delivered++;
         machine_trap(m, PV_CAUSE_EVENT, due);
       }
     }
-    if (machine_input_overdue(m)) return m->stop = MACHINE_STOP_CLOSED;
+    if (dev_input_overdue(&bus)) return m->stop = MACHINE_STOP_CLOSED;
     if (m->dbg.trap_caught) {
       m->dbg.trap_caught = false;
       return m->stop = MACHINE_STOP_CATCH_TRAP;
@@ -197,7 +198,7 @@ machine_stop machine_run(machine *m, uint64_t limit) {
       stop = MACHINE_STOP_FAULT;
       break;
     case CPU_EXIT_NOMEM:
-      pvl_fail(&m->host_error, "out of host memory for decoded guest code");
+      host_fail(&m->host_fault, "out of host memory for decoded guest code");
       stop = MACHINE_STOP_HOST_ERROR;
       break;
     }
@@ -211,7 +212,7 @@ machine_stop machine_run(machine *m, uint64_t limit) {
 
 bool machine_symbolize(void *ctx, uint32_t addr, char *buf, size_t size) {
   const machine *m = ctx;
-  const sym *f = symtab_find(&m->elf.syms, addr);
+  const elf_sym *f = elf_symtab_find(&m->elf.syms, addr);
   char section[64];
   /* the last label (_end, __global_pointer$) would otherwise claim all
    * memory above it: the stack and the heap */
@@ -220,7 +221,7 @@ bool machine_symbolize(void *ctx, uint32_t addr, char *buf, size_t size) {
     if (size) buf[0] = 0;
     return false;
   }
-  return symtab_format(&m->elf.syms, addr, buf, size);
+  return elf_symtab_format(&m->elf.syms, addr, buf, size);
 }
 
 void machine_format_addr(const machine *m, uint32_t addr, char *buf,

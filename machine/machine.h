@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cpu/cpu.h"
-#include "devices/devices.h"
-#include "machine/elf.h"
-#include "machine/error.h"
-#include "pvabi/pvabi.h"
+#include "cpu.h"
+#include "devices.h"
+#include "elf_image.h"
+#include "host.h"
+#include "pvabi.h"
 
 #define MACHINE_DEFAULT_MEM_MIB 32u
 #define MACHINE_MAX_MEM_MIB 2048u
@@ -24,9 +24,6 @@
 #define MACHINE_DEFAULT_DISPLAY_H 480u
 #define MACHINE_MIN_DISPLAY 16u   /* pixels, each way */
 #define MACHINE_MAX_DISPLAY 4096u
-/* After a QUIT input event, the guest has this much virtual time to shut
- * down before the run ends anyway (MACHINE_STOP_CLOSED). */
-#define MACHINE_QUIT_GRACE_NS 1000000000u
 
 typedef struct machine_config {
   uint32_t mem_mib; /* guest RAM, 1 .. MACHINE_MAX_MEM_MIB */
@@ -59,7 +56,7 @@ typedef enum machine_stop {
                               deadlock_events; pc at the HCALL */
   MACHINE_STOP_CLOSED,     /* the display window was closed (a QUIT input
                               event) and the guest did not shut down within
-                              MACHINE_QUIT_GRACE_NS */
+                              DEV_QUIT_GRACE_NS */
   MACHINE_STOP_INTERRUPT,  /* *dbg.interrupt was set (Ctrl-C) */
   MACHINE_STOP_CATCH_HCALL, /* a caught hypercall: pc at it, not carried
                                out yet (dbg.catch_skip carries it out) */
@@ -70,7 +67,7 @@ typedef enum machine_stop {
 typedef struct machine_hcall_rec {
   uint64_t icount;
   uint32_t pc, number, args[6];
-  int32_t status;   /* or PVABI_NO_RESULT / PVABI_STOPPED */
+  int32_t status;   /* or DEV_NO_RESULT / DEV_STOPPED */
   uint32_t out[2];  /* a1, a2 */
 } machine_hcall_rec;
 #define MACHINE_HCALL_LOG 64
@@ -121,7 +118,7 @@ typedef struct machine {
   dev_input_backend input_io;     /* NULL poll: no input ever comes */
   dev_disk_host disk_host; /* the image and overlay behind dev.disk */
   machine_stop stop;
-  pvl_error host_error;
+  host_error host_fault;
   uint32_t deadlock_events; /* after MACHINE_STOP_DEADLOCK */
   machine_stats stats;
   machine_debug dbg;
@@ -140,50 +137,35 @@ typedef struct machine {
 
 /* Allocates RAM (zeroed) and resets devices; the console backend starts
  * as an empty memory console until the caller sets m->console_io. */
-bool machine_init(machine *m, const machine_config *cfg, pvl_error *err)
+bool machine_init(machine *m, const machine_config *cfg, host_error *err)
     __attribute__((warn_unused_result));
 void machine_free(machine *m);
 /* Loads an ELF executable (RAM is untouched if it is refused) and resets
  * the CPU to its entry point. */
-bool machine_load_elf(machine *m, const char *path, pvl_error *err)
+bool machine_load_elf(machine *m, const char *path, host_error *err)
     __attribute__((warn_unused_result));
 /* Runs until the guest stops or the instruction count reaches limit. */
 machine_stop machine_run(machine *m, uint64_t limit);
 
-/* Enters the guest kernel's trap handler from user mode (devices/vcpu.c). */
+/* The machine's CPU, devices and host backends lent to the devices for
+ * one step (machine/bus.c). */
+dev_bus machine_bus(machine *m);
+/* Carries out the HCALL at the CPU's pc: reads a7 and a0-a5, runs the
+ * devices' handler (or answers PV_ENOSYS), logs and traces it, writes
+ * a0-a2 and retires the HCALL (machine/hcall.c). */
+void machine_hcall(machine *m);
+/* Enters the guest kernel's trap handler from user mode (dev_vcpu_trap),
+ * counting, tracing and catching the trap for the debugger. */
 void machine_trap(machine *m, uint32_t cause, uint32_t tval);
-/* Sets the timer event and disarms the timer (devices/events.c). */
-void machine_timer_fire(machine *m);
-/* Brings level-triggered event bits up to date; with wait, blocks until a
- * console event is possible (devices/events.c). */
-void machine_events_poll(machine *m, bool wait);
-
-/* Input (devices/input.c).  machine_input_poll moves host input into the
- * queue and sets or clears PV_EV_INPUT; it returns whether input can still
- * come later.  The run loop calls machine_input_slice before each slice,
- * which polls and returns limit lowered to the next poll (while a window
- * is open) and to the QUIT deadline, and machine_input_overdue, which says
- * the guest has run past that deadline.  event_wait calls
- * machine_input_idle when nothing it waits for is pending: with a window
- * open it waits in host time (see dev_input_backend.wait); otherwise it
- * returns at once. */
+/* dev_input_poll and dev_input_slice over this machine's bus. */
 bool machine_input_poll(machine *m);
 uint64_t machine_input_slice(machine *m, uint64_t limit);
-bool machine_input_overdue(const machine *m);
-void machine_input_idle(machine *m, uint32_t want);
-
-/* Attaches a raw disk image (devices/disk.c), replacing any attached one.
- * Its size must be a non-zero multiple of 512.  The file is never written
- * during the run: writes go to an in-memory overlay.  With persist
- * (--disk-write), machine_disk_commit replaces the image by one holding
- * them, crash-safely; it must then be writable, and so its directory. */
+/* dev_disk_attach and dev_disk_commit (devices/devices.h) over this
+ * machine's bus: attaches a raw disk image, and with persist writes what
+ * the guest wrote back into it crash-safely. */
 bool machine_disk_attach(machine *m, const char *path, bool persist,
-                         pvl_error *err) __attribute__((warn_unused_result));
-/* With persist and writes since the last commit, writes the image anew
- * (devices/disk_commit.c); otherwise does nothing.  disk_flush calls it,
- * and the front end at the end of a run.  On failure the image is as it
- * was and a later commit tries again. */
-bool machine_disk_commit(machine *m, pvl_error *err)
+                         host_error *err) __attribute__((warn_unused_result));
+bool machine_disk_commit(machine *m, host_error *err)
     __attribute__((warn_unused_result));
 
 /* One line describing the fault: kind, pc as symbol+offset, the

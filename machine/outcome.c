@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "machine.h"
+#include "pvabi_calls.h"
 
 static void deadlock(const machine *m, const char *where, char *buf, size_t size) {
   uint32_t ev = m->deadlock_events;
@@ -82,10 +82,10 @@ void machine_describe_stop(const machine *m, uint64_t max_insns, char *buf,
   case MACHINE_STOP_CLOSED:
     snprintf(buf, size, "the display window was closed and the guest did not "
              "shut down within %u ms of virtual time after its QUIT input "
-             "event; the run ends here", MACHINE_QUIT_GRACE_NS / 1000000u);
+             "event; the run ends here", DEV_QUIT_GRACE_NS / 1000000u);
     return;
   case MACHINE_STOP_HOST_ERROR:
-    snprintf(buf, size, "%s", m->host_error.msg);
+    snprintf(buf, size, "%s", m->host_fault.msg);
     return;
   case MACHINE_STOP_NONE: break;
   }

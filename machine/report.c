@@ -2,8 +2,8 @@
  * --stats` and the monitor's `info stats`, so both say the same thing. */
 #include <inttypes.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "machine.h"
+#include "pvabi_calls.h"
 
 static const char *const cause_names[PV_CAUSE_COUNT] = {
   [PV_CAUSE_ECALL] = "ecall", [PV_CAUSE_ILLEGAL] = "illegal",

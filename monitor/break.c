@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/mon_int.h"
-#include "pvabi/hcall.h"
+#include "mon_int.h"
+#include "pvabi_calls.h"
 
 static const char *const cause_names[PV_CAUSE_COUNT] = {
   [PV_CAUSE_ECALL] = "ecall", [PV_CAUSE_ILLEGAL] = "illegal",
@@ -159,8 +159,8 @@ static mon_status set_break(mon *s, const char *args, bool temporary, FILE *out)
   return MON_OK;
 }
 
-mon_status cmd_break(mon *s, const char *args, FILE *out) { return set_break(s, args, false, out); }
-mon_status cmd_tbreak(mon *s, const char *args, FILE *out) { return set_break(s, args, true, out); }
+mon_status mon_cmd_break(mon *s, const char *args, FILE *out) { return set_break(s, args, false, out); }
+mon_status mon_cmd_tbreak(mon *s, const char *args, FILE *out) { return set_break(s, args, true, out); }
 
 static const char *watch_kind_name(mon_bp_kind k) {
   return k == MON_BP_WATCH ? "Watchpoint" : k == MON_BP_RWATCH ? "Read watchpoint"
@@ -177,8 +177,8 @@ static mon_status set_watch(mon *s, const char *args, mon_bp_kind kind, FILE *ou
   if (!mon_location(s, loc, &addr, out)) return MON_ERROR;
   const char *name = *loc == '&' ? loc + 1 : loc;
   uint32_t sym_addr;
-  if (symtab_lookup(&s->m->elf.syms, name, &sym_addr) && sym_addr == addr) {
-    const sym *found = symtab_find(&s->m->elf.syms, addr);
+  if (elf_symtab_lookup(&s->m->elf.syms, name, &sym_addr) && sym_addr == addr) {
+    const elf_sym *found = elf_symtab_find(&s->m->elf.syms, addr);
     if (found && found->size && found->size <= 4096) len = found->size;
   }
   if (mon_next_word(&p, lenw, sizeof lenw)) {
@@ -207,11 +207,11 @@ static mon_status set_watch(mon *s, const char *args, mon_bp_kind kind, FILE *ou
   return MON_OK;
 }
 
-mon_status cmd_watch(mon *s, const char *args, FILE *out) { return set_watch(s, args, MON_BP_WATCH, out); }
-mon_status cmd_rwatch(mon *s, const char *args, FILE *out) { return set_watch(s, args, MON_BP_RWATCH, out); }
-mon_status cmd_awatch(mon *s, const char *args, FILE *out) { return set_watch(s, args, MON_BP_AWATCH, out); }
+mon_status mon_cmd_watch(mon *s, const char *args, FILE *out) { return set_watch(s, args, MON_BP_WATCH, out); }
+mon_status mon_cmd_rwatch(mon *s, const char *args, FILE *out) { return set_watch(s, args, MON_BP_RWATCH, out); }
+mon_status mon_cmd_awatch(mon *s, const char *args, FILE *out) { return set_watch(s, args, MON_BP_AWATCH, out); }
 
-mon_status cmd_catch(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_catch(mon *s, const char *args, FILE *out) {
   const char *p = args;
   char what[32], name[64], extra[8];
   if (!mon_next_word(&p, what, sizeof what)) return mon_fail(out, "usage: catch hcall [NAME] | catch trap [CAUSE]");
@@ -285,9 +285,9 @@ static void do_delete(mon *s, mon_bp *b) { mon_bp_delete(s, b); }
 static void do_disable(mon *s, mon_bp *b) { b->enabled = false; }
 static void do_enable(mon *s, mon_bp *b) { b->enabled = true; }
 
-mon_status cmd_delete(mon *s, const char *args, FILE *out) { return each_bp(s, args, out, do_delete); }
-mon_status cmd_disable(mon *s, const char *args, FILE *out) { return each_bp(s, args, out, do_disable); }
-mon_status cmd_enable(mon *s, const char *args, FILE *out) { return each_bp(s, args, out, do_enable); }
+mon_status mon_cmd_delete(mon *s, const char *args, FILE *out) { return each_bp(s, args, out, do_delete); }
+mon_status mon_cmd_disable(mon *s, const char *args, FILE *out) { return each_bp(s, args, out, do_disable); }
+mon_status mon_cmd_enable(mon *s, const char *args, FILE *out) { return each_bp(s, args, out, do_enable); }
 
 void mon_info_breakpoints(mon *s, FILE *out) {
   if (s->nbps == 0) {

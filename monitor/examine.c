@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/mon_int.h"
+#include "mon_int.h"
 
 #define X_MAX_BYTES 65536u  /* what one x or disassemble may read */
 #define STRING_MAX 200u     /* characters of one x/s string, like gdb */
@@ -102,7 +102,7 @@ static bool print_format(const char **p, char *fmt, FILE *out) {
   return true;
 }
 
-mon_status cmd_print(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_print(mon *s, const char *args, FILE *out) {
   const char *p = mon_skip_space(args); /* "p/x 1" or "p /x 1" */
   char fmt;
   if (!print_format(&p, &fmt, out)) return MON_ERROR;
@@ -233,7 +233,7 @@ static bool examine_strings(mon *s, uint32_t addr, uint64_t count, uint32_t *nex
   return true;
 }
 
-mon_status cmd_examine(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_examine(mon *s, const char *args, FILE *out) {
   const char *p = mon_skip_space(args);
   x_spec x;
   if (!parse_x_spec(&p, &x, out)) return MON_ERROR;
@@ -349,7 +349,7 @@ static bool disas_args(mon *s, const char *p, uint32_t *addr, uint32_t *n, FILE 
   return true;
 }
 
-mon_status cmd_disas(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_disas(mon *s, const char *args, FILE *out) {
   const char *p = mon_skip_space(args);
   uint32_t addr = s->m->cpu.s.pc, n = DISAS_DEFAULT;
   if (strchr(p, ',')) {

@@ -1,6 +1,6 @@
 /* The monitor's expression evaluator: recursive descent, one function per
  * precedence level, values as 32-bit guest words. */
-#include "monitor/expr.h"
+#include "mon_expr.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * millicode ("jal t0, __riscv_save_N", which picolibc uses), followed to
  * its "jr t0"; and a frame 0 stopped at its final "ret", whose frame is
  * already gone. */
-#include "monitor/mon_int.h"
+#include "mon_int.h"
 
 #define PROLOGUE_MAX 32  /* instructions scanned from a function's start */
 #define MILLICODE_MAX 32 /* instructions followed inside __riscv_save_N */
@@ -77,7 +77,7 @@ bool mon_caller(mon *s, uint32_t pc, uint32_t sp, uint32_t ra,
       return true;
     }
   }
-  const sym *f = symtab_find(&s->m->elf.syms, pc);
+  const elf_sym *f = elf_symtab_find(&s->m->elf.syms, pc);
   if (!f || !f->is_func) return false;
   prologue p = {0, 0, false};
   int32_t t1 = 0;

@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "monitor/mon_int.h"
-#include "pvabi/hcall.h"
+#include "mon_int.h"
+#include "pvabi_calls.h"
 
 /* ---- info registers ---- */
 
@@ -72,7 +72,7 @@ static mon_status info_symbol(mon *s, const char *args, FILE *out) {
   if (!*text) return mon_fail(out, "info symbol needs an address");
   uint32_t addr;
   if (!mon_eval(s, text, &addr, out)) return MON_ERROR;
-  const sym *f = symtab_find(&s->m->elf.syms, addr);
+  const elf_sym *f = elf_symtab_find(&s->m->elf.syms, addr);
   char section[64];
   bool in_section = elf_section_at(&s->m->elf, addr, section, sizeof section);
   if (!f || (!in_section && f->size == 0)) {
@@ -383,7 +383,7 @@ static void list_subs(FILE *out) {
   for (size_t i = 0; i < NSUBS; i++) fprintf(out, "%s%s", i ? ", " : "", subs[i].name);
 }
 
-mon_status cmd_info(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_info(mon *s, const char *args, FILE *out) {
   const char *p = args;
   char word[32];
   if (!mon_next_word(&p, word, sizeof word)) {
@@ -426,12 +426,12 @@ mon_status cmd_info(mon *s, const char *args, FILE *out) {
 #define BT_MAX_FRAMES 64
 
 /* The function holding pc, if a symbol really covers it. */
-static const sym *func_at(mon *s, uint32_t pc) {
+static const elf_sym *func_at(mon *s, uint32_t pc) {
   char name[160];
-  return mon_symbolize(s, pc, name, sizeof name) ? symtab_find(&s->m->elf.syms, pc) : NULL;
+  return mon_symbolize(s, pc, name, sizeof name) ? elf_symtab_find(&s->m->elf.syms, pc) : NULL;
 }
 
-mon_status cmd_bt(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_bt(mon *s, const char *args, FILE *out) {
   if (*mon_skip_space(args)) return mon_fail(out, "backtrace takes no arguments");
   const cpu_state *st = &s->m->cpu.s;
   uint32_t pc = st->pc, sp = st->x[2], ra = st->x[1];
@@ -439,7 +439,7 @@ mon_status cmd_bt(mon *s, const char *args, FILE *out) {
     /* an outer frame's pc is a return address: the call before it says
      * which function it is in (a call can be a function's last word) */
     uint32_t at = n == 0 ? pc : pc - 4;
-    const sym *f = func_at(s, at);
+    const elf_sym *f = func_at(s, at);
     fprintf(out, "#%-2u 0x%08" PRIx32 " in %s ()\n", n, pc, f ? f->name : "??");
     if (f && strcmp(f->name, "_start") == 0) return MON_OK; /* the outermost */
     if (n + 1 == BT_MAX_FRAMES) {

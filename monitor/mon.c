@@ -1,5 +1,5 @@
 /* The monitor's session, command dispatch, help and scripts. */
-#include "monitor/mon_int.h"
+#include "mon_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -45,7 +45,7 @@ void mon_set_console(mon *s, dev_console_backend console) {
 
 /* A monitor over m, its console wrapped; its history's tap is ext or its
  * own (put on above the wrapper). */
-static mon *new_session(machine *m, const char *guest, tap *ext) {
+static mon *new_session(machine *m, const char *guest, replay_tap *ext) {
   mon *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->m = m;
@@ -67,7 +67,7 @@ static mon *new_session(machine *m, const char *guest, tap *ext) {
 
 mon *mon_new(machine *m, const char *guest) { return new_session(m, guest, NULL); }
 
-mon *mon_new_on_tap(machine *m, const char *guest, tap *t) {
+mon *mon_new_on_tap(machine *m, const char *guest, replay_tap *t) {
   return new_session(m, guest, t);
 }
 
@@ -77,7 +77,7 @@ void mon_free(mon *s) {
   mon_trace_close_all(s);
   mon_bp_free_all(s);
   free(s->history);
-  tap *t = s->hist.tap;
+  replay_tap *t = s->hist.tap;
   bool ext = s->hist.replay;
   mon_history_free(s);
   if (ext) t->live_con = s->console;
@@ -150,7 +150,7 @@ mon_status mon_exec(mon *s, const char *line, FILE *out) {
   return st;
 }
 
-mon_status cmd_help(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_help(mon *s, const char *args, FILE *out) {
   char word[64];
   const char *p = args;
   if (mon_next_word(&p, word, sizeof word)) {
@@ -172,7 +172,7 @@ mon_status cmd_help(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_echo(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_echo(mon *s, const char *args, FILE *out) {
   /* gdb's echo: the text as written (one leading space dropped), \n escapes */
   const char *p = *args == ' ' ? args + 1 : args;
   for (; *p; p++) {
@@ -190,7 +190,7 @@ mon_status cmd_echo(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_quit(mon *s, const char *args, FILE *out) { return MON_QUIT; }
+mon_status mon_cmd_quit(mon *s, const char *args, FILE *out) { return MON_QUIT; }
 
 bool mon_stop_on_error(const mon *s) { return s->stop_on_error; }
 void mon_set_stop_on_error(mon *s, bool on) { s->stop_on_error = on; }
@@ -205,8 +205,8 @@ bool mon_repeat_line(const char *line, char *again, size_t size) {
   bool ambiguous;
   const mon_command *c = find_command(word, &ambiguous);
   if (!c) return false;
-  if (c->fn == cmd_examine) return snprintf(again, size, "x") < (int)size;
-  if (c->fn != cmd_stepi && c->fn != cmd_nexti) return false;
+  if (c->fn == mon_cmd_examine) return snprintf(again, size, "x") < (int)size;
+  if (c->fn != mon_cmd_stepi && c->fn != mon_cmd_nexti) return false;
   return snprintf(again, size, "%s", p) < (int)size;
 }
 
@@ -238,7 +238,7 @@ mon_status mon_source(mon *s, FILE *f, const char *name, FILE *out) {
 
 #define MAX_SOURCE_DEPTH 8
 
-mon_status cmd_source(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_source(mon *s, const char *args, FILE *out) {
   const char *path = mon_skip_space(args);
   if (!*path) return mon_fail(out, "source needs a file name");
   if (s->source_depth >= MAX_SOURCE_DEPTH) {

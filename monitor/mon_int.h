@@ -6,22 +6,16 @@
  * the reverse commands). */
 #ifndef PVLAB_MONITOR_MON_INT_H
 #define PVLAB_MONITOR_MON_INT_H
+#ifndef PVLAB_MONITOR_INTERNAL
+#error "mon_int.h is private to monitor/: front ends include mon.h"
+#endif
 
 #include <stdarg.h>
 
-#include "monitor/mon.h"
-#include "monitor/mon_cmds.h"
-#include "replay/bundle.h"
-#include "snapshot/timeline.h"
-
-typedef enum mon_bp_kind {
-  MON_BP_BREAK,
-  MON_BP_WATCH,  /* stop after a write that changes the value */
-  MON_BP_RWATCH, /* stop after a read */
-  MON_BP_AWATCH, /* stop after any access */
-  MON_BP_CATCH_HCALL,
-  MON_BP_CATCH_TRAP,
-} mon_bp_kind;
+#include "mon.h"
+#include "mon_cmds.h"
+#include "bundle.h"
+#include "timeline.h"
 
 typedef struct mon_bp {
   unsigned id;
@@ -40,10 +34,10 @@ enum { MON_TRACE_INSN, MON_TRACE_HCALL, MON_TRACE_TRAP, MON_TRACE_KINDS };
  * logs the guest's input (the session's own, or a replay's), checkpoints
  * along the way, and, with --record, what the bundle needs. */
 typedef struct mon_history {
-  tap own;          /* the session's tap, when tap points here */
-  tap *tap;
+  replay_tap own;          /* the session's tap, when tap points here */
+  replay_tap *tap;
   bool replay;      /* the tap is a replay's: pvlab replay --debug */
-  timeline tl;
+  replay_timeline tl;
   bool ok;          /* the timeline has checkpoint 0 (not out of memory) */
   bool reexec;      /* re-running the past: no traces */
   uint64_t reached; /* the furthest icount this history has reached: guest
@@ -60,8 +54,8 @@ typedef struct mon_history {
   size_t ntraps, captraps;
   bool recording;   /* pvlab debug --record */
   bool rec_broken;  /* out of memory for it */
-  bundle_init rec_init;
-  bundle_hashes rec_hashes;
+  replay_bundle_init rec_init;
+  replay_bundle_hashes rec_hashes;
 } mon_history;
 
 struct mon {
@@ -118,25 +112,17 @@ bool mon_parse_count(const char *text, uint64_t *value);
 /* The instruction count cmd takes as its argument (prints what is wrong). */
 bool mon_icount_arg(const char *cmd, const char *args, uint64_t *icount, FILE *out);
 
-/* Registers by name, with or without '$': x0-x31 by ABI name or xN (fp
- * is s0) are 0-31, then these; -1 for no register.  The value of icount
- * is its low word. */
-enum { MON_REG_PC = 32, MON_REG_ICOUNT, MON_REG_MODE, MON_REG_PT_ROOT,
-       MON_REG_ASID, MON_REG_COUNT };
+/* Registers by name (mon.h has the numbering), with or without '$'; -1
+ * for no register. */
 int mon_reg_index(const char *name);
-uint32_t mon_reg_value(const mon *s, int index);
 
-/* Expressions (expr.h) over this guest; prints the error on failure. */
+/* Expressions (mon_expr.h) over this guest; prints the error on failure. */
 bool mon_eval(mon *s, const char *text, uint32_t *value, FILE *out);
 /* A code or data location: "*EXPR", "SYMBOL", "SYMBOL+OFF" or an
  * expression; symbols always mean their address here.  With out NULL it
  * fails quietly. */
 bool mon_location(mon *s, const char *text, uint32_t *addr, FILE *out);
 
-/* Guest memory as the current mode sees it (virtual in user mode, without
- * touching A/D bits or the TLB); false if any byte is not mapped. */
-bool mon_read(mon *s, uint32_t addr, void *buf, uint32_t len);
-bool mon_write(mon *s, uint32_t addr, const void *buf, uint32_t len);
 
 /* "main+4" for addr (a cpu_symbolizer over the guest's symbols; ctx is
  * the mon); false when no symbol covers it. */
@@ -166,23 +152,33 @@ void mon_report(mon *s, const mon_stop *si, FILE *out);
 /* run.c: an optional count (stepi N): an expression, 1 when absent, not
  * 0 (prints what is wrong). */
 bool mon_count_arg(mon *s, const char *args, uint64_t *n, FILE *out);
-/* run.c: whether a stop ends the guest (shut down, faulted...). */
-bool mon_guest_finished(machine_stop st);
 /* run.c: the first enabled breakpoint at pc whose condition holds,
  * counting its hit; NULL when none. */
 mon_bp *mon_breakpoint_hit(mon *s, uint32_t pc);
 
-/* reverse.c: machine_run for the monitor: it logs input through the tap
+/* history.c: whether a stop ends the guest (shut down, faulted...). */
+bool mon_guest_finished(machine_stop st);
+/* history.c: machine_run for the monitor: it logs input through the tap
  * and takes checkpoints on the way. */
 machine_stop mon_machine_run(mon *s, uint64_t limit);
-/* reverse.c: the session's history (mon_new) and its end (mon_free); ext
+/* history.c: puts the machine at icount target (at or after history's
+ * start, at most where history reached), past a trap taken there with
+ * trap, with nothing armed; returns how the last run stopped
+ * (MACHINE_STOP_NONE: target is outside history). */
+machine_stop mon_history_seek(mon *s, uint64_t target, bool trap);
+/* history.c: whether the machine stands past the trap taken at its
+ * instruction count (it took one there: the handler's first instruction is
+ * next), and whether history saw a trap taken at count n. */
+bool mon_history_past_trap(const mon *s);
+bool mon_history_trap_at(const mon_history *h, uint64_t n);
+/* history.c: the session's history (mon_new) and its end (mon_free); ext
  * is a replay's tap to use instead of the session's own (or NULL). */
-void mon_history_init(mon *s, tap *ext);
+void mon_history_init(mon *s, replay_tap *ext);
 void mon_history_free(mon *s);
-/* reverse.c: the state was changed by hand (set, load, restart, loadvm):
+/* history.c: the state was changed by hand (set, load, restart, loadvm):
  * the recorded future no longer follows, so history starts again here. */
 void mon_history_reset(mon *s);
-/* reverse.c: the machine took a trap with this cause (trace.c's hook). */
+/* history.c: the machine took a trap with this cause (trace.c's hook). */
 void mon_history_trap(mon *s, uint32_t cause);
 /* reverse.c: `set reverse-budget MIB` and `set reverse-interval N`. */
 mon_status mon_set_reverse(mon *s, const char *what, const char *args, FILE *out);

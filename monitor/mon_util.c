@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/expr.h"
-#include "monitor/mon_int.h"
+#include "mon_expr.h"
+#include "mon_int.h"
 
 mon_status mon_fail(FILE *out, const char *fmt, ...) {
   /* never true; it keeps gcc 12 with -fsanitize=undefined from seeing a
@@ -100,8 +100,8 @@ static bool env_reg(void *ctx, const char *name, uint32_t *value) {
 static bool env_symbol(void *ctx, const char *name, uint32_t *addr,
                        uint32_t *size, bool *is_func) {
   const mon *s = ctx;
-  if (!symtab_lookup(&s->m->elf.syms, name, addr)) return false;
-  const sym *found = symtab_find(&s->m->elf.syms, *addr);
+  if (!elf_symtab_lookup(&s->m->elf.syms, name, addr)) return false;
+  const elf_sym *found = elf_symtab_find(&s->m->elf.syms, *addr);
   bool exact = found && strcmp(found->name, name) == 0;
   *size = exact ? found->size : 0;
   *is_func = exact ? found->is_func : true;
@@ -223,7 +223,7 @@ void mon_fresh_line(mon *s, FILE *out) {
 }
 
 const char *mon_symbol_name(const mon *s, const char *prefix, size_t n) {
-  const symtab *t = &s->m->elf.syms;
+  const elf_symtab *t = &s->m->elf.syms;
   size_t len = strlen(prefix), seen = 0;
   for (size_t i = 0; i < t->n; i++) {
     const char *name = t->by_name[i]->name;

@@ -1,9 +1,9 @@
-/* Reverse execution: the session's history and the commands that move in
- * it (reverse-stepi, reverse-nexti, reverse-continue, reverse-finish,
- * goto, info reverse).
+/* Reverse execution: the commands that move in the session's history
+ * (monitor/history.c): reverse-stepi, reverse-nexti, reverse-continue,
+ * reverse-finish, goto, info reverse.
  *
  * History is a tap (replay/tap.h) that logs everything the guest receives
- * from outside, plus checkpoints (snapshot/timeline.h) taken as the guest
+ * from outside, plus checkpoints (replay/timeline.h) taken as the guest
  * runs forward.  Any earlier point is the newest checkpoint before it,
  * run forward with nothing armed: the tap serves the logged input again,
  * and its output stays unshown, since it was shown the first time.
@@ -15,199 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/mon_int.h"
+#include "mon_int.h"
 
 #define REG_RA 1
 #define REG_SP 2
 #define MIB ((size_t)1 << 20)
-
-void mon_history_init(mon *s, tap *ext) {
-  mon_history *h = &s->hist;
-  if (ext) {
-    h->tap = ext;
-    h->replay = true;
-  } else {
-    tap_attach(&h->own, s->m);
-    h->tap = &h->own;
-  }
-  timeline_init(&h->tl, s->m, h->tap);
-  h->ok = timeline_reset(&h->tl);
-  h->reached = s->m->cpu.s.icount;
-}
-
-void mon_history_free(mon *s) {
-  mon_history *h = &s->hist;
-  timeline_free(&h->tl);
-  if (h->tap == &h->own) tap_detach(&h->own);
-  bundle_init_free(&h->rec_init);
-  bundle_hashes_free(&h->rec_hashes);
-  free(h->traps);
-  h->tap = NULL;
-}
-
-/* --record: the bundle starts where history starts. */
-static void record_from_here(mon *s) {
-  mon_history *h = &s->hist;
-  pvl_error err;
-  bundle_init_free(&h->rec_init);
-  bundle_hashes_free(&h->rec_hashes);
-  if (!bundle_init_take(&h->rec_init, s->m, &err) ||
-      !bundle_hashes_add(&h->rec_hashes, s->m->cpu.s.icount,
-                         machine_state_hash_fast(s->m))) {
-    h->rec_broken = true;
-  }
-}
-
-void mon_history_reset(mon *s) {
-  mon_history *h = &s->hist;
-  tap_reset(h->tap);
-  h->ok = timeline_reset(&h->tl);
-  h->reached = s->m->cpu.s.icount;
-  h->end_stop = MACHINE_STOP_NONE;
-  h->trap_seen = false; /* here is where seeking this icount lands now */
-  h->ntraps = 0;
-  if (h->recording) record_from_here(s);
-}
-
-bool mon_record_start(mon *s, pvl_error *err) {
-  mon_history *h = &s->hist;
-  if (h->replay) return pvl_fail(err, "a replay cannot be recorded again");
-  h->recording = true;
-  h->rec_broken = false;
-  record_from_here(s);
-  if (h->rec_broken) return pvl_fail(err, "out of memory for the recording's initial state");
-  return true;
-}
-
-void mon_history_trap(mon *s, uint32_t cause) {
-  mon_history *h = &s->hist;
-  if (cause == PV_CAUSE_EVENT) return; /* taken before the instruction runs */
-  uint64_t now = s->m->cpu.s.icount;
-  h->trap_seen = true;
-  h->trap_at = now;
-  if (h->ntraps && h->traps[h->ntraps - 1] >= now) return; /* known */
-  if (h->ntraps == h->captraps) {
-    size_t cap = h->captraps ? h->captraps * 2 : 64;
-    uint64_t *t = realloc(h->traps, cap * sizeof *t);
-    if (!t) return; /* stepping back onto this one lands before it */
-    h->traps = t;
-    h->captraps = cap;
-  }
-  h->traps[h->ntraps++] = now;
-}
-
-/* Whether history took a trap at icount n. */
-static bool trap_taken_at(const mon_history *h, uint64_t n) {
-  size_t lo = 0, hi = h->ntraps;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (h->traps[mid] < n) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < h->ntraps && h->traps[lo] == n;
-}
-
-/* Whether the machine is just past a trap that counted no instruction. */
-static bool past_trap(const mon *s) {
-  return s->hist.trap_seen && s->hist.trap_at == s->m->cpu.s.icount;
-}
-
-/* A checkpoint here, and the state hash the bundle keeps with it.  Not
- * just past a trap: a checkpoint must be where seeking its icount lands. */
-static void checkpoint(mon *s) {
-  mon_history *h = &s->hist;
-  if (h->tap->diverged || past_trap(s) || !timeline_take(&h->tl)) return;
-  if (h->recording && !bundle_hashes_add(&h->rec_hashes, s->m->cpu.s.icount,
-                                         machine_state_hash_fast(s->m))) {
-    h->rec_broken = true;
-  }
-}
-
-machine_stop mon_machine_run(mon *s, uint64_t limit) {
-  machine *m = s->m;
-  mon_history *h = &s->hist;
-  for (;;) {
-    uint64_t now = m->cpu.s.icount, lim = limit;
-    if (h->ok && now >= timeline_due(&h->tl)) checkpoint(s);
-    uint64_t due = timeline_due(&h->tl);
-    if (due > now && due < lim) lim = due;
-    /* a point where logged input is due gets a run of its own, so that
-     * input the live run polled twice there is served twice */
-    if (m->io_due > now && m->io_due < lim) lim = m->io_due;
-    machine_stop st = machine_run(m, lim);
-    tap_advance(h->tap);
-    if (m->cpu.s.icount > h->reached ||
-        (m->cpu.s.icount == h->reached && st != MACHINE_STOP_LIMIT)) {
-      h->reached = m->cpu.s.icount;
-      h->end_stop = st;
-    }
-    if (st != MACHINE_STOP_LIMIT || m->cpu.s.icount >= limit) return st;
-  }
-}
-
-/* ---- moving in history */
-
-/* Puts the machine at icount target (at or after history's start, at most
- * where history reached), past a trap taken there with past_trap: from
- * the newest checkpoint at or before it, or from where it stands when
- * that is nearer, with nothing armed.  Returns how the last run stopped:
- * MACHINE_STOP_LIMIT, or what the guest did at the target itself (shut
- * down); Ctrl-C (INTERRUPT) leaves it on the way. */
-static machine_stop seek(mon *s, uint64_t target, bool trap) {
-  machine *m = s->m;
-  mon_history *h = &s->hist;
-  size_t k = timeline_find(&h->tl, target);
-  if (k == SIZE_MAX) return MACHINE_STOP_NONE;
-  uint64_t now = m->cpu.s.icount;
-  if (target < now || (target == now && past_trap(s)) || h->tl.ck[k].cpu.icount > now) {
-    if (!timeline_restore(&h->tl, k)) {
-      pvl_fail(&m->host_error, "out of memory going back in history");
-      return MACHINE_STOP_HOST_ERROR;
-    }
-    h->trap_seen = false;
-  }
-  mon_disarm(s);
-  h->reexec = true;
-  machine_stop st = MACHINE_STOP_LIMIT;
-  while (m->cpu.s.icount < target) {
-    st = mon_machine_run(s, target);
-    if (st == MACHINE_STOP_EBREAK) cpu_retire(&m->cpu); /* went on after it */
-    else if (st != MACHINE_STOP_LIMIT && st != MACHINE_STOP_BREAK) break;
-    st = MACHINE_STOP_LIMIT;
-  }
-  if (trap && st == MACHINE_STOP_LIMIT && m->cpu.s.icount == target && !past_trap(s)) {
-    m->dbg.catch_traps = ~(1u << PV_CAUSE_EVENT); /* stop right after the trap */
-    st = mon_machine_run(s, target + 1);
-    m->dbg.catch_traps = 0;
-    if (st == MACHINE_STOP_CATCH_TRAP) st = MACHINE_STOP_LIMIT;
-  }
-  h->reexec = false;
-  if (st == MACHINE_STOP_INTERRUPT) s->interrupt = 0;
-  s->last_stop = st == MACHINE_STOP_LIMIT ? MACHINE_STOP_NONE : st;
-  s->guest_done = m->dev.power.off || mon_guest_finished(st);
-  return st;
-}
-
-bool mon_record_save(mon *s, const char *path, pvl_error *err) {
-  mon_history *h = &s->hist;
-  machine *m = s->m;
-  if (!h->recording) return pvl_fail(err, "this session is not being recorded");
-  if (h->rec_broken || h->tap->oom) {
-    return pvl_fail(err, "out of memory while recording: bundle '%s' would be "
-                    "incomplete, so it was not written", path);
-  }
-  /* the recording ends where the session got furthest */
-  if ((m->cpu.s.icount < h->reached || past_trap(s)) &&
-      (seek(s, h->reached, false), m->cpu.s.icount != h->reached)) {
-    return pvl_fail(err, "could not get back to icount %" PRIu64 " to end bundle '%s' there",
-                    h->reached, path);
-  }
-  /* an unfinished session ends the way a Ctrl-C would: stopped by its user */
-  machine_stop stop = mon_guest_finished(h->end_stop) ? h->end_stop : MACHINE_STOP_INTERRUPT;
-  bundle_end end = {m->cpu.s.icount, (uint32_t)stop, m->dev.power.exit_code,
-                    machine_state_hash_fast(m)};
-  return bundle_write(path, &h->rec_init, h->tap, &h->rec_hashes, &end, err);
-}
 
 /* Why history cannot be used, or NULL when it can. */
 static const char *no_history(const mon *s) {
@@ -218,15 +30,15 @@ static const char *no_history(const mon *s) {
 /* seek, then the report (or why it did not get there); false when it did
  * not get there. */
 static bool land(mon *s, uint64_t target, bool trap, FILE *out, bool report) {
-  machine_stop st = seek(s, target, trap);
-  bool there = s->m->cpu.s.icount == target && past_trap(s) == trap;
+  machine_stop st = mon_history_seek(s, target, trap);
+  bool there = s->m->cpu.s.icount == target && mon_history_past_trap(s) == trap;
   mon_history *h = &s->hist;
   mon_fresh_line(s, out);
   if (h->tap->diverged) {
     fprintf(out, "warning: going back in history did not repeat it: %s\n", h->tap->why);
   }
   if (st == MACHINE_STOP_HOST_ERROR) {
-    mon_fail(out, "%s", s->m->host_error.msg);
+    mon_fail(out, "%s", s->m->host_fault.msg);
     return false;
   }
   if (!there || report) {
@@ -238,7 +50,7 @@ static bool land(mon *s, uint64_t target, bool trap, FILE *out, bool report) {
 
 /* For refusals: where history starts and why there. */
 static mon_status before_start(mon *s, const char *what, FILE *out) {
-  uint64_t start = timeline_start(&s->hist.tl);
+  uint64_t start = replay_timeline_start(&s->hist.tl);
   return mon_fail(out, "%s: history starts at icount %" PRIu64 "%s", what, start,
                   start ? " (the state was changed by hand there: set, load, restart and "
                           "loadvm start a new history)" : ", where the guest started");
@@ -269,7 +81,7 @@ static bool internal_match(const mon *s, const rev_find *f) {
 static void remember(mon *s, rev_hit *hit, const mon_stop *si) {
   hit->found = true;
   hit->icount = s->m->cpu.s.icount;
-  hit->trap = past_trap(s);
+  hit->trap = mon_history_past_trap(s);
   hit->si = *si;
 }
 
@@ -311,9 +123,9 @@ static bool find_last(mon *s, const rev_find *f, rev_hit *hit) {
   }
   hit->found = false;
   bool ok = true;
-  while (ok && !hit->found && hi > timeline_start(&h->tl)) {
-    uint64_t from = h->tl.ck[timeline_find(&h->tl, hi - 1)].cpu.icount;
-    ok = seek(s, from, false) == MACHINE_STOP_LIMIT;
+  while (ok && !hit->found && hi > replay_timeline_start(&h->tl)) {
+    uint64_t from = h->tl.ck[replay_timeline_find(&h->tl, hi - 1)].cpu.icount;
+    ok = mon_history_seek(s, from, false) == MACHINE_STOP_LIMIT;
     h->reexec = true;
     ok = ok && scan(s, f, hi, here, hit);
     h->reexec = false;
@@ -334,7 +146,7 @@ typedef struct rev_point {
 } rev_point;
 
 static rev_point here_point(const mon *s) {
-  return (rev_point){s->m->cpu.s.icount, past_trap(s)};
+  return (rev_point){s->m->cpu.s.icount, mon_history_past_trap(s)};
 }
 
 /* find_last, then the machine at the match; or, with a message, at home:
@@ -358,14 +170,14 @@ static bool go_back_to(mon *s, const rev_find *f, rev_point home, const char *wh
  * the kernel's entry) when one was taken at target.  A trap is a step of
  * its own to go back over.  False when that is before history. */
 static bool step_back(mon *s, uint64_t n, uint64_t *target, bool *trap) {
-  uint64_t back = n - past_trap(s), now = s->m->cpu.s.icount;
-  if (back > now - timeline_start(&s->hist.tl)) return false;
+  uint64_t back = n - mon_history_past_trap(s), now = s->m->cpu.s.icount;
+  if (back > now - replay_timeline_start(&s->hist.tl)) return false;
   *target = now - back;
-  *trap = back && trap_taken_at(&s->hist, *target);
+  *trap = back && mon_history_trap_at(&s->hist, *target);
   return true;
 }
 
-mon_status cmd_reverse_stepi(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_reverse_stepi(mon *s, const char *args, FILE *out) {
   uint64_t n;
   const char *why = no_history(s);
   if (why) return mon_fail(out, "%s", why);
@@ -399,7 +211,7 @@ static bool is_call(mon *s, uint32_t addr) {
   return (d.op == CPU_OP_JAL || d.op == CPU_OP_JALR) && d.rd != 0;
 }
 
-mon_status cmd_reverse_nexti(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_reverse_nexti(mon *s, const char *args, FILE *out) {
   uint64_t n;
   const char *why = no_history(s);
   if (why) return mon_fail(out, "%s", why);
@@ -424,7 +236,7 @@ mon_status cmd_reverse_nexti(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_reverse_continue(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_reverse_continue(mon *s, const char *args, FILE *out) {
   if (*mon_skip_space(args)) return mon_fail(out, "reverse-continue takes no arguments");
   const char *why = no_history(s);
   if (why) return mon_fail(out, "%s", why);
@@ -438,7 +250,7 @@ mon_status cmd_reverse_continue(mon *s, const char *args, FILE *out) {
     return MON_OK;
   }
   if (!hit.found) {
-    if (!land(s, timeline_start(&s->hist.tl), false, out, false)) return MON_ERROR;
+    if (!land(s, replay_timeline_start(&s->hist.tl), false, out, false)) return MON_ERROR;
     fprintf(out, "No more reverse-execution history: no breakpoint or watchpoint "
             "was hit before icount %" PRIu64 "; the guest is at the start of history\n",
             home.icount);
@@ -451,12 +263,12 @@ mon_status cmd_reverse_continue(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_reverse_finish(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_reverse_finish(mon *s, const char *args, FILE *out) {
   if (*mon_skip_space(args)) return mon_fail(out, "reverse-finish takes no arguments");
   const char *why = no_history(s);
   if (why) return mon_fail(out, "%s", why);
   const cpu_state *st = &s->m->cpu.s;
-  const sym *f = symtab_find(&s->m->elf.syms, st->pc);
+  const elf_sym *f = elf_symtab_find(&s->m->elf.syms, st->pc);
   uint32_t ret_pc, ret_sp;
   if (!mon_caller(s, st->pc, st->x[REG_SP], st->x[REG_RA], &ret_pc, &ret_sp)) {
     return mon_fail(out, "cannot tell where %s was called from (no function symbol here, "
@@ -473,13 +285,13 @@ mon_status cmd_reverse_finish(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_goto(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_goto(mon *s, const char *args, FILE *out) {
   uint64_t target;
   if (!mon_icount_arg("goto", args, &target, out)) return MON_ERROR;
   const char *why = no_history(s);
   if (why) return mon_fail(out, "%s", why);
   mon_history *h = &s->hist;
-  if (target < timeline_start(&h->tl)) {
+  if (target < replay_timeline_start(&h->tl)) {
     char what[64];
     snprintf(what, sizeof what, "cannot go to icount %" PRIu64, target);
     return before_start(s, what, out);
@@ -487,7 +299,7 @@ mon_status cmd_goto(mon *s, const char *args, FILE *out) {
   if (target <= h->reached) return land(s, target, false, out, true) ? MON_OK : MON_ERROR;
   /* past where history reached: run there */
   if (s->m->cpu.s.icount < h->reached && !land(s, h->reached, false, out, false)) return MON_ERROR;
-  return cmd_run_until(s, args, out);
+  return mon_cmd_run_until(s, args, out);
 }
 
 /* "1.5 MiB" */
@@ -499,14 +311,14 @@ static void print_size(FILE *out, size_t bytes) {
 mon_status mon_info_reverse(mon *s, const char *args, FILE *out) {
   if (*mon_skip_space(args)) return mon_fail(out, "info reverse takes no arguments");
   const mon_history *h = &s->hist;
-  const timeline *tl = &h->tl;
+  const replay_timeline *tl = &h->tl;
   const char *why = no_history(s);
   if (why) {
     fprintf(out, "%s\n", why);
     return MON_OK;
   }
   fprintf(out, "%-12sicount %" PRIu64 " to %" PRIu64 ", now at %" PRIu64 "\n", "History",
-          timeline_start(tl), h->reached, s->m->cpu.s.icount);
+          replay_timeline_start(tl), h->reached, s->m->cpu.s.icount);
   fprintf(out, "%-12s%zu, one every %" PRIu64 " instructions", "Checkpoints", tl->n,
           tl->interval);
   if (tl->thinned) fprintf(out, " (%" PRIu64 " dropped to stay in the budget)", tl->thinned);
@@ -517,7 +329,7 @@ mon_status mon_info_reverse(mon *s, const char *args, FILE *out) {
   fprintf(out, " budget%s\n", tl->used > tl->budget ? " (over it: the first and the "
           "newest checkpoint always stay)" : "");
   uint64_t bytes, queue, waits;
-  tap_summary(h->tap, &bytes, &queue, &waits);
+  replay_tap_summary(h->tap, &bytes, &queue, &waits);
   fprintf(out, "%-12s%zu entries: %" PRIu64 " console bytes, %" PRIu64 " input queue changes%s\n",
           "Input log", h->tap->n, bytes, queue,
           h->replay ? " (a recording: there is no input past its end)" : "");
@@ -546,14 +358,14 @@ mon_status mon_set_reverse(mon *s, const char *what, const char *args, FILE *out
   char word[40], extra[8];
   const char *p = args;
   bool have = mon_next_word(&p, word, sizeof word) && !mon_next_word(&p, extra, sizeof extra);
-  timeline *tl = &s->hist.tl;
+  replay_timeline *tl = &s->hist.tl;
   if (strcmp(what, "reverse-budget") == 0) {
     size_t bytes;
     if (!have || !parse_budget(word, &bytes)) {
       return mon_fail(out, "usage: set reverse-budget MIB (or a size with K, M or G), "
                       "1 or more; now %zu MiB", tl->budget / MIB);
     }
-    timeline_set_budget(tl, bytes);
+    replay_timeline_set_budget(tl, bytes);
     return MON_OK;
   }
   uint64_t n;
@@ -561,6 +373,6 @@ mon_status mon_set_reverse(mon *s, const char *what, const char *args, FILE *out
     return mon_fail(out, "usage: set reverse-interval N (instructions between checkpoints, "
                     "1 or more); now %" PRIu64, tl->interval);
   }
-  timeline_set_interval(tl, n);
+  replay_timeline_set_interval(tl, n);
   return MON_OK;
 }

@@ -7,9 +7,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "monitor/mon_int.h"
-#include "pvabi/hcall.h"
-#include "snapshot/snapshot.h"
+#include "mon_int.h"
+#include "pvabi_calls.h"
+#include "snapshot.h"
 
 bool mon_can_run(mon *s, FILE *out) {
   if (!s->guest_done) return true;
@@ -76,12 +76,6 @@ static machine_stop watch_step(mon *s, mon_stop *si, bool *stop) {
     *stop = true;
   }
   return st;
-}
-
-bool mon_guest_finished(machine_stop st) {
-  return st == MACHINE_STOP_SHUTDOWN || st == MACHINE_STOP_FAULT ||
-         st == MACHINE_STOP_HOST_ERROR || st == MACHINE_STOP_DEADLOCK ||
-         st == MACHINE_STOP_CLOSED;
 }
 
 machine_stop mon_go(mon *s, uint64_t limit, mon_stop *si) {
@@ -244,7 +238,7 @@ void mon_report(mon *s, const mon_stop *si, FILE *out) {
             ") that can never come\n", where, m->deadlock_events);
     return;
   case MACHINE_STOP_HOST_ERROR:
-    fprintf(out, "Host error: %s\n", m->host_error.msg);
+    fprintf(out, "Host error: %s\n", m->host_fault.msg);
     return;
   case MACHINE_STOP_CLOSED:
     fprintf(out, "The display window was closed\n");
@@ -274,7 +268,7 @@ static void set_internal(mon *s, uint32_t addr, uint32_t sp) {
   s->internal_sp = sp;
 }
 
-mon_status cmd_stepi(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_stepi(mon *s, const char *args, FILE *out) {
   uint64_t n;
   if (!mon_count_arg(s, args, &n, out) || !mon_can_run(s, out)) return MON_ERROR;
   mon_stop si;
@@ -292,7 +286,7 @@ static bool at_call(mon *s) {
   return (d.op == CPU_OP_JAL || d.op == CPU_OP_JALR) && d.rd != 0;
 }
 
-mon_status cmd_nexti(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_nexti(mon *s, const char *args, FILE *out) {
   uint64_t n;
   if (!mon_count_arg(s, args, &n, out) || !mon_can_run(s, out)) return MON_ERROR;
   mon_stop si = {.why = MACHINE_STOP_LIMIT};
@@ -312,7 +306,7 @@ mon_status cmd_nexti(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_continue(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_continue(mon *s, const char *args, FILE *out) {
   if (*mon_skip_space(args)) return mon_fail(out, "continue takes no arguments");
   if (!mon_can_run(s, out)) return MON_ERROR;
   mon_stop si;
@@ -321,10 +315,10 @@ mon_status cmd_continue(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_finish(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_finish(mon *s, const char *args, FILE *out) {
   if (!mon_can_run(s, out)) return MON_ERROR;
   const cpu_state *st = &s->m->cpu.s;
-  const sym *f = symtab_find(&s->m->elf.syms, st->pc);
+  const elf_sym *f = elf_symtab_find(&s->m->elf.syms, st->pc);
   uint32_t ret_pc, ret_sp;
   if (!mon_caller(s, st->pc, st->x[2], st->x[1], &ret_pc, &ret_sp)) {
     return mon_fail(out, "cannot tell where %s returns to (no function symbol "
@@ -348,7 +342,7 @@ mon_status cmd_finish(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_until(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_until(mon *s, const char *args, FILE *out) {
   uint32_t addr;
   if (!mon_location(s, args, &addr, out) || !mon_can_run(s, out)) return MON_ERROR;
   if (addr & 3u) return mon_fail(out, "0x%08x is not 4-byte aligned: no instruction starts there", addr);
@@ -360,7 +354,7 @@ mon_status cmd_until(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_run_until(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_run_until(mon *s, const char *args, FILE *out) {
   uint64_t target;
   if (!mon_icount_arg("run-until", args, &target, out)) return MON_ERROR;
   if (target <= s->m->cpu.s.icount) {
@@ -389,13 +383,13 @@ void mon_guest_loaded(mon *s, const char *what, FILE *out) {
   mon_show_next(s, out);
 }
 
-mon_status cmd_restart(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_restart(mon *s, const char *args, FILE *out) {
   if (s->hist.replay) {
     return mon_fail(out, "this session replays a recording, which has no guest file to "
                     "load again; 'goto %" PRIu64 "' goes back to its start",
-                    timeline_start(&s->hist.tl));
+                    replay_timeline_start(&s->hist.tl));
   }
-  pvl_error err;
+  host_error err;
   /* a session started from a snapshot (debug --load) starts it again */
   bool ok = snap_file_sniff(s->guest) ? snap_load(s->m, s->guest, &err)
                                       : machine_load_elf(s->m, s->guest, &err);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/expr.h"
-#include "monitor/mon_int.h"
+#include "mon_expr.h"
+#include "mon_int.h"
 
 #define SET_USAGE "use set $REG = EXPR, set *ADDRESS = EXPR, set var NAME = EXPR or set stop-on-error on|off"
 
@@ -69,11 +69,11 @@ static mon_status set_memory(mon *s, uint32_t addr, uint32_t size, uint32_t v, F
 
 /* set var NAME = EXPR: the symbol's own size says how much to write. */
 static bool variable(mon *s, const char *name, uint32_t *addr, uint32_t *size, FILE *out) {
-  if (!symtab_lookup(&s->m->elf.syms, name, addr)) {
+  if (!elf_symtab_lookup(&s->m->elf.syms, name, addr)) {
     mon_fail(out, "no symbol \"%s\" in the guest", name);
     return false;
   }
-  const sym *f = symtab_find(&s->m->elf.syms, *addr);
+  const elf_sym *f = elf_symtab_find(&s->m->elf.syms, *addr);
   uint32_t n = f && strcmp(f->name, name) == 0 ? f->size : 0;
   if (n != 1 && n != 2 && n != 4) {
     mon_fail(out, "%s is %s, not a 1-, 2- or 4-byte variable: write part of it with "
@@ -101,7 +101,7 @@ static mon_status changed_by_hand(mon *s, mon_status st) {
   return st;
 }
 
-mon_status cmd_set(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_set(mon *s, const char *args, FILE *out) {
   const char *p = mon_skip_space(args);
   char word[32];
   const char *after = p;
@@ -137,14 +137,14 @@ mon_status cmd_set(mon *s, const char *args, FILE *out) {
   return changed_by_hand(s, set_memory(s, addr, size, v, out));
 }
 
-mon_status cmd_load(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_load(mon *s, const char *args, FILE *out) {
   const char *path = mon_skip_space(args);
   size_t n = strlen(path);
   while (n && (path[n - 1] == ' ' || path[n - 1] == '\t')) n--;
   if (n == 0) return mon_fail(out, "load needs an ELF file name");
   char *copy = strndup(path, n);
   if (!copy) return mon_fail(out, "out of memory");
-  pvl_error err;
+  host_error err;
   if (!machine_load_elf(s->m, copy, &err)) {
     free(copy);
     return mon_fail(out, "%s; %s stays loaded", err.msg, s->guest);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "monitor/mon_int.h"
-#include "snapshot/snapshot.h"
+#include "mon_int.h"
+#include "snapshot.h"
 
 /* The file name argument, trimmed, into buf. */
 static bool file_arg(const char *args, const char *cmd, char *buf, size_t size,
@@ -26,7 +26,7 @@ static bool file_arg(const char *args, const char *cmd, char *buf, size_t size,
 }
 
 static mon_status save(mon *s, const char *path, FILE *out) {
-  pvl_error err;
+  host_error err;
   if (!snap_save(s->m, path, &err)) return mon_fail(out, "%s", err.msg);
   struct stat st;
   uint64_t size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -39,7 +39,7 @@ static mon_status save(mon *s, const char *path, FILE *out) {
  * screenshot): a snapshot with another one needs a session of its own. */
 static bool same_display(mon *s, const snap_file *f, const char *path, FILE *out) {
   machine_config cfg;
-  pvl_error err;
+  host_error err;
   if (!snap_file_config(f, &cfg, &err)) {
     mon_fail(out, "%s", err.msg);
     return false;
@@ -55,7 +55,7 @@ static bool same_display(mon *s, const snap_file *f, const char *path, FILE *out
 }
 
 static mon_status load(mon *s, const char *path, FILE *out) {
-  pvl_error err;
+  host_error err;
   snap_file f;
   if (!snap_file_read(&f, path, &err)) {
     return mon_fail(out, "%s; the machine is as it was", err.msg);
@@ -74,17 +74,17 @@ static mon_status load(mon *s, const char *path, FILE *out) {
   return MON_OK;
 }
 
-mon_status cmd_savevm(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_savevm(mon *s, const char *args, FILE *out) {
   char path[4096];
   return file_arg(args, "savevm", path, sizeof path, out) ? save(s, path, out) : MON_ERROR;
 }
 
-mon_status cmd_loadvm(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_loadvm(mon *s, const char *args, FILE *out) {
   char path[4096];
   return file_arg(args, "loadvm", path, sizeof path, out) ? load(s, path, out) : MON_ERROR;
 }
 
-mon_status cmd_snapshot(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_snapshot(mon *s, const char *args, FILE *out) {
   char word[16], path[4096];
   const char *p = args;
   if (!mon_next_word(&p, word, sizeof word) ||

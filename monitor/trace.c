@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "monitor/mon_int.h"
-#include "pvabi/hcall.h"
+#include "mon_int.h"
+#include "pvabi_calls.h"
 
 static const char *const kind_names[MON_TRACE_KINDS] = {"insn", "hcall", "trap"};
 
@@ -72,9 +72,9 @@ void mon_format_hcall(const machine_hcall_rec *r, char *buf, size_t size) {
   } else {
     appendf(buf, size, &n, "0x%" PRIx32 "(unknown)", r->number);
   }
-  if (r->status == PVABI_NO_RESULT) {
+  if (r->status == DEV_NO_RESULT) {
     appendf(buf, size, &n, " -> (switched)");
-  } else if (r->status == PVABI_STOPPED) {
+  } else if (r->status == DEV_STOPPED) {
     appendf(buf, size, &n, " -> (stopped the machine)");
   } else {
     appendf(buf, size, &n, " -> %s a1=0x%" PRIx32 " a2=0x%" PRIx32,
@@ -104,7 +104,7 @@ void mon_trace_event(void *ctx, const machine_event *ev) {
   }
 }
 
-mon_status cmd_trace(mon *s, const char *args, FILE *out) {
+mon_status mon_cmd_trace(mon *s, const char *args, FILE *out) {
   const char *p = args;
   char what[16], onoff[16], path[1024], extra[8];
   if (!mon_next_word(&p, what, sizeof what)) {

@@ -1,40 +1,40 @@
 /* Recording bundles (replay/bundle.h): writing one as a run goes, and
  * replaying one while checking that the run stays the recorded one. */
-#include "replay/bundle.h"
+#include "bundle.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define RECI_VERSION 1u
 
-bool bundle_init_take(bundle_init *bi, machine *m, pvl_error *err) {
+bool replay_bundle_init_take(replay_bundle_init *bi, machine *m, host_error *err) {
   memset(bi, 0, sizeof *bi);
   return snap_encode_machine(m, bi->sec, bi->bufs, &bi->nsec, err);
 }
 
-void bundle_init_free(bundle_init *bi) {
+void replay_bundle_init_free(replay_bundle_init *bi) {
   for (size_t i = 0; i < SNAP_MACHINE_SECTIONS; i++) snap_buf_free(&bi->bufs[i]);
   memset(bi, 0, sizeof *bi);
 }
 
-bool bundle_hashes_add(bundle_hashes *hs, uint64_t icount, uint64_t hash) {
+bool replay_bundle_hashes_add(replay_bundle_hashes *hs, uint64_t icount, uint64_t hash) {
   if (hs->n == hs->cap) {
     size_t cap = hs->cap ? hs->cap * 2 : 64;
-    bundle_hash *h = realloc(hs->h, cap * sizeof *h);
+    replay_bundle_hash *h = realloc(hs->h, cap * sizeof *h);
     if (!h) return false;
     hs->h = h;
     hs->cap = cap;
   }
-  hs->h[hs->n++] = (bundle_hash){icount, hash};
+  hs->h[hs->n++] = (replay_bundle_hash){icount, hash};
   return true;
 }
 
-void bundle_hashes_free(bundle_hashes *hs) {
+void replay_bundle_hashes_free(replay_bundle_hashes *hs) {
   free(hs->h);
   memset(hs, 0, sizeof *hs);
 }
 
-static void put_reci(snap_buf *b, const tap *t, const bundle_end *end) {
+static void put_reci(snap_buf *b, const replay_tap *t, const replay_bundle_end *end) {
   snap_put_u32(b, RECI_VERSION);
   snap_put_u8(b, t->has_wait);
   snap_put_u64(b, end->icount);
@@ -43,21 +43,21 @@ static void put_reci(snap_buf *b, const tap *t, const bundle_end *end) {
   snap_put_u64(b, end->hash);
 }
 
-bool bundle_write(const char *path, const bundle_init *bi, const tap *t,
-                  const bundle_hashes *hs, const bundle_end *end, pvl_error *err) {
+bool replay_bundle_write(const char *path, const replay_bundle_init *bi, const replay_tap *t,
+                  const replay_bundle_hashes *hs, const replay_bundle_end *end, host_error *err) {
   snap_section sec[SNAP_MACHINE_SECTIONS + 3];
   snap_buf reci = {0}, log = {0}, hash = {0};
   size_t n = 0;
   for (size_t i = 0; i < bi->nsec; i++) sec[n++] = bi->sec[i];
   put_reci(&reci, t, end);
-  bool ok = tap_encode(t, &log);
+  bool ok = replay_tap_encode(t, &log);
   snap_put_u64(&hash, hs->n);
   for (size_t i = 0; i < hs->n; i++) {
     snap_put_u64(&hash, hs->h[i].icount);
     snap_put_u64(&hash, hs->h[i].hash);
   }
   if (!ok || reci.oom || hash.oom) {
-    ok = pvl_fail(err, "out of memory writing bundle '%s'", path);
+    ok = host_fail(err, "out of memory writing bundle '%s'", path);
   } else {
     sec[n++] = (snap_section){"RECI", reci.p, reci.len};
     sec[n++] = (snap_section){"LOG", log.p, log.len};
@@ -72,28 +72,28 @@ bool bundle_write(const char *path, const bundle_init *bi, const tap *t,
 
 /* ---- recording */
 
-static void take_hash(recorder *r) {
+static void take_hash(replay_recorder *r) {
   uint64_t h = machine_state_hash_fast(r->m);
-  if (!bundle_hashes_add(&r->hashes, r->m->cpu.s.icount, h)) r->tap.oom = true;
+  if (!replay_bundle_hashes_add(&r->hashes, r->m->cpu.s.icount, h)) r->tap.oom = true;
 }
 
-bool rec_start(recorder *r, machine *m, uint64_t interval, pvl_error *err) {
+bool replay_record_start(replay_recorder *r, machine *m, uint64_t interval, host_error *err) {
   memset(r, 0, sizeof *r);
   r->m = m;
-  r->interval = interval ? interval : BUNDLE_HASH_INTERVAL;
+  r->interval = interval ? interval : REPLAY_HASH_INTERVAL;
   r->adaptive = interval == 0;
-  if (!bundle_init_take(&r->init, m, err)) return false;
-  tap_attach(&r->tap, m);
+  if (!replay_bundle_init_take(&r->init, m, err)) return false;
+  replay_tap_attach(&r->tap, m);
   r->next = m->cpu.s.icount + r->interval;
   return true;
 }
 
-machine_stop rec_run(recorder *r, uint64_t limit) {
+machine_stop replay_record_run(replay_recorder *r, uint64_t limit) {
   machine *m = r->m;
   for (;;) {
     uint64_t until = r->next < limit ? r->next : limit;
     machine_stop st = machine_run(m, until);
-    tap_advance(&r->tap);
+    replay_tap_advance(&r->tap);
     if (st != MACHINE_STOP_LIMIT || m->cpu.s.icount >= limit) return st;
     if (m->cpu.s.icount >= r->next) {
       take_hash(r);
@@ -101,51 +101,51 @@ machine_stop rec_run(recorder *r, uint64_t limit) {
        * hashing under about 2% of the run by spacing them out (counted
        * in pages, not host time, so a run records the same bundle on
        * every host) */
-      uint64_t spacing = r->adaptive ? (uint64_t)m->hash_rehashed * BUNDLE_HASH_PAGE_COST : 0;
+      uint64_t spacing = r->adaptive ? (uint64_t)m->hash_rehashed * REPLAY_HASH_PAGE_COST : 0;
       r->next = m->cpu.s.icount + (spacing > r->interval ? spacing : r->interval);
     }
   }
 }
 
-bool rec_save(recorder *r, const char *path, pvl_error *err) {
+bool replay_record_save(replay_recorder *r, const char *path, host_error *err) {
   machine *m = r->m;
   if (r->tap.oom) {
-    return pvl_fail(err, "out of memory while recording: bundle '%s' would be "
+    return host_fail(err, "out of memory while recording: bundle '%s' would be "
                     "incomplete, so it was not written", path);
   }
-  r->end = (bundle_end){m->cpu.s.icount, (uint32_t)m->stop, m->dev.power.exit_code,
+  r->end = (replay_bundle_end){m->cpu.s.icount, (uint32_t)m->stop, m->dev.power.exit_code,
                         machine_state_hash_fast(m)};
-  return bundle_write(path, &r->init, &r->tap, &r->hashes, &r->end, err);
+  return replay_bundle_write(path, &r->init, &r->tap, &r->hashes, &r->end, err);
 }
 
-void rec_free(recorder *r) {
-  tap_detach(&r->tap);
-  bundle_init_free(&r->init);
-  bundle_hashes_free(&r->hashes);
+void replay_record_free(replay_recorder *r) {
+  replay_tap_detach(&r->tap);
+  replay_bundle_init_free(&r->init);
+  replay_bundle_hashes_free(&r->hashes);
   memset(r, 0, sizeof *r);
 }
 
 /* ---- replaying */
 
-static bool read_reci(player *p, const snap_section *s, pvl_error *err) {
+static bool read_reci(replay_player *p, const snap_section *s, host_error *err) {
   snap_reader r = {s->data, s->len, 0, false};
   uint32_t version = snap_get_u32(&r);
   uint8_t has_wait = snap_get_u8(&r);
-  bundle_end e;
+  replay_bundle_end e;
   e.icount = snap_get_u64(&r);
   e.stop = snap_get_u32(&r);
   e.exit_code = snap_get_u32(&r);
   e.hash = snap_get_u64(&r);
   if (r.bad || r.pos != r.len) {
-    return pvl_fail(err, "its recording summary (RECI) is %zu bytes, not the "
+    return host_fail(err, "its recording summary (RECI) is %zu bytes, not the "
                     "29 it should be; the file is damaged", s->len);
   }
   if (version != RECI_VERSION) {
-    return pvl_fail(err, "its recording summary is version %u; this pvlab "
+    return host_fail(err, "its recording summary is version %u; this pvlab "
                     "reads version %u", version, RECI_VERSION);
   }
   if (has_wait > 1 || e.stop == MACHINE_STOP_NONE || e.stop > MACHINE_STOP_CATCH_TRAP) {
-    return pvl_fail(err, "its recording summary has values out of range; the "
+    return host_fail(err, "its recording summary has values out of range; the "
                     "file is damaged");
   }
   p->has_wait = has_wait;
@@ -153,29 +153,29 @@ static bool read_reci(player *p, const snap_section *s, pvl_error *err) {
   return true;
 }
 
-static bool read_hashes(player *p, const snap_section *s, pvl_error *err) {
+static bool read_hashes(replay_player *p, const snap_section *s, host_error *err) {
   snap_reader r = {s->data, s->len, 0, false};
   uint64_t n = snap_get_u64(&r);
   if (r.bad || n != (s->len - 8) / 16 || (s->len - 8) % 16) {
-    return pvl_fail(err, "its hash list (HASH) claims %llu hashes in %zu bytes; "
+    return host_fail(err, "its hash list (HASH) claims %llu hashes in %zu bytes; "
                     "the file is damaged", (unsigned long long)n, s->len);
   }
   uint64_t last = 0;
   for (uint64_t i = 0; i < n; i++) {
     uint64_t icount = snap_get_u64(&r), h = snap_get_u64(&r);
     if (icount <= last && i) {
-      return pvl_fail(err, "its hash list is out of order at entry %llu; the "
+      return host_fail(err, "its hash list is out of order at entry %llu; the "
                       "file is damaged", (unsigned long long)i);
     }
-    if (!bundle_hashes_add(&p->hashes, icount, h)) {
-      return pvl_fail(err, "out of memory reading the hash list");
+    if (!replay_bundle_hashes_add(&p->hashes, icount, h)) {
+      return host_fail(err, "out of memory reading the hash list");
     }
     last = icount;
   }
   return true;
 }
 
-bool play_open_file(player *p, machine *m, const snap_file *f, pvl_error *err) {
+bool replay_play_open_file(replay_player *p, machine *m, const snap_file *f, host_error *err) {
   memset(p, 0, sizeof *p);
   p->m = m;
   const char *path = f->path ? f->path : "(memory)";
@@ -187,50 +187,50 @@ bool play_open_file(player *p, machine *m, const snap_file *f, pvl_error *err) {
   else if (!log) missing = "LOG";
   else if (!hash) missing = "HASH";
   bool ok = false;
-  pvl_error why;
+  host_error why;
   if (f->kind != SNAP_KIND_BUNDLE) {
-    pvl_fail(err, "'%s' is a snapshot, not a recording; 'pvlab run --load %s' "
+    host_fail(err, "'%s' is a snapshot, not a recording; 'pvlab run --load %s' "
              "starts from it", path, path);
   } else if (missing) {
-    pvl_fail(err, "bundle '%s' has no %s section; the file is damaged", path, missing);
+    host_fail(err, "bundle '%s' has no %s section; the file is damaged", path, missing);
   } else if (!read_reci(p, reci, &why) || !read_hashes(p, hash, &why)) {
-    pvl_fail(err, "bundle '%s': %s", path, why.msg);
+    host_fail(err, "bundle '%s': %s", path, why.msg);
   } else {
     /* the log is checked before the machine changes at all */
-    tap t = {0};
-    tap_attach(&t, m);
+    replay_tap t = {0};
+    replay_tap_attach(&t, m);
     t.replay_only = true;
-    bool decoded = tap_decode(&t, log->data, log->len, &why);
-    tap_detach(&t);
+    bool decoded = replay_tap_decode(&t, log->data, log->len, &why);
+    replay_tap_detach(&t);
     if (!decoded) {
-      pvl_fail(err, "bundle '%s': %s", path, why.msg);
+      host_fail(err, "bundle '%s': %s", path, why.msg);
     } else if (snap_restore(m, f, err)) { /* it names the file itself */
-      tap_attach(&p->tap, m);
+      replay_tap_attach(&p->tap, m);
       p->tap.replay_only = true;
       p->tap.echo = true;
-      if (!tap_decode(&p->tap, log->data, log->len, &why)) {
-        pvl_fail(err, "bundle '%s': %s", path, why.msg); /* out of memory */
-        tap_detach(&p->tap);
+      if (!replay_tap_decode(&p->tap, log->data, log->len, &why)) {
+        host_fail(err, "bundle '%s': %s", path, why.msg); /* out of memory */
+        replay_tap_detach(&p->tap);
       } else {
         ok = true;
       }
     }
   }
-  if (ok) tap_set_wait(&p->tap, p->has_wait);
-  else bundle_hashes_free(&p->hashes);
+  if (ok) replay_tap_set_wait(&p->tap, p->has_wait);
+  else replay_bundle_hashes_free(&p->hashes);
   return ok;
 }
 
-bool play_open(player *p, machine *m, const char *path, pvl_error *err) {
+bool replay_play_open(replay_player *p, machine *m, const char *path, host_error *err) {
   snap_file f;
   memset(p, 0, sizeof *p);
   if (!snap_file_read(&f, path, err)) return false;
-  bool ok = play_open_file(p, m, &f, err);
+  bool ok = replay_play_open_file(p, m, &f, err);
   snap_file_free(&f);
   return ok;
 }
 
-void play_check(player *p) {
+void replay_play_check(replay_player *p) {
   machine *m = p->m;
   if (p->tap.diverged && !p->diverged) {
     p->diverged = true;
@@ -239,7 +239,7 @@ void play_check(player *p) {
   }
   while (!p->diverged && p->next_hash < p->hashes.n &&
          p->hashes.h[p->next_hash].icount <= m->cpu.s.icount) {
-    const bundle_hash *h = &p->hashes.h[p->next_hash];
+    const replay_bundle_hash *h = &p->hashes.h[p->next_hash];
     if (h->icount < m->cpu.s.icount) { /* passed without looking: skip it */
       p->next_hash++;
       continue;
@@ -264,7 +264,7 @@ void play_check(player *p) {
 /* Where a replay must be allowed to run to: a run that ended by its own
  * stop (shutdown, a fault...) stopped at the instruction that did it, so
  * the replay needs room for that one; a run cut short ended at a count. */
-bool bundle_end_paused(uint32_t stop) {
+bool replay_bundle_end_paused(uint32_t stop) {
   switch ((machine_stop)stop) {
   case MACHINE_STOP_BREAKPOINT:
   case MACHINE_STOP_WATCH:
@@ -278,31 +278,31 @@ bool bundle_end_paused(uint32_t stop) {
   }
 }
 
-uint64_t bundle_end_limit(const bundle_end *e) {
+uint64_t replay_bundle_end_limit(const replay_bundle_end *e) {
   /* a limit or a pause ends before the instruction at the count; a fault
    * or a shutdown ends at the instruction there, so the run must be let
    * one further to meet it */
-  bool at_count = e->stop == MACHINE_STOP_LIMIT || bundle_end_paused(e->stop);
+  bool at_count = e->stop == MACHINE_STOP_LIMIT || replay_bundle_end_paused(e->stop);
   return at_count ? e->icount : e->icount + 1;
 }
 
-machine_stop play_run(player *p, uint64_t limit) {
+machine_stop replay_play_run(replay_player *p, uint64_t limit) {
   machine *m = p->m;
-  if (limit > bundle_end_limit(&p->end)) limit = bundle_end_limit(&p->end);
+  if (limit > replay_bundle_end_limit(&p->end)) limit = replay_bundle_end_limit(&p->end);
   for (;;) {
     uint64_t until = limit;
     if (p->next_hash < p->hashes.n && p->hashes.h[p->next_hash].icount < until) {
       until = p->hashes.h[p->next_hash].icount;
     }
     machine_stop st = machine_run(m, until);
-    play_check(p);
+    replay_play_check(p);
     if (p->diverged) return st;
     if (st != MACHINE_STOP_LIMIT || m->cpu.s.icount >= limit) return st;
   }
 }
 
 /* After the whole replay: the end must be the recorded end. */
-bool play_finish(player *p) {
+bool replay_play_finish(replay_player *p) {
   machine *m = p->m;
   if (p->diverged) return false;
   if (m->cpu.s.icount != p->end.icount) {
@@ -330,9 +330,9 @@ bool play_finish(player *p) {
   return true;
 }
 
-void play_free(player *p) {
-  tap_detach(&p->tap);
-  bundle_hashes_free(&p->hashes);
+void replay_play_free(replay_player *p) {
+  replay_tap_detach(&p->tap);
+  replay_bundle_hashes_free(&p->hashes);
   memset(p, 0, sizeof *p);
 }
 
@@ -356,10 +356,10 @@ static const char *stop_name(uint32_t stop) {
   return "?";
 }
 
-void bundle_describe(const snap_file *f, FILE *out) {
-  player p;
+void replay_bundle_describe(const snap_file *f, FILE *out) {
+  replay_player p;
   memset(&p, 0, sizeof p);
-  pvl_error err;
+  host_error err;
   const snap_section *reci = snap_file_find(f, "RECI");
   const snap_section *log = snap_file_find(f, "LOG");
   const snap_section *hash = snap_file_find(f, "HASH");
@@ -369,7 +369,7 @@ void bundle_describe(const snap_file *f, FILE *out) {
   }
   if (!read_reci(&p, reci, &err) || !read_hashes(&p, hash, &err)) {
     fprintf(out, "recording: damaged: %s\n", err.msg);
-    bundle_hashes_free(&p.hashes);
+    replay_bundle_hashes_free(&p.hashes);
     return;
   }
   fprintf(out, "recording: ends at icount %llu with %s (exit code %u), final "
@@ -387,11 +387,11 @@ void bundle_describe(const snap_file *f, FILE *out) {
     uint64_t val = snap_get_u64(&r);
     uint32_t len = snap_get_u32(&r);
     snap_get_bytes(&r, len);
-    if (kind == TAP_READ) {
+    if (kind == REPLAY_TAP_READ) {
       reads++;
       if ((int64_t)val > 0) bytes += val;
-    } else if (kind == TAP_QUEUE) queue++;
-    else if (kind == TAP_WAIT) waits++;
+    } else if (kind == REPLAY_TAP_QUEUE) queue++;
+    else if (kind == REPLAY_TAP_WAIT) waits++;
     else other++;
   }
   fprintf(out, "input log: %llu entries: %llu console bytes in %llu reads, %llu "
@@ -401,5 +401,5 @@ void bundle_describe(const snap_file *f, FILE *out) {
           (unsigned long long)other, r.bad ? " (the log is damaged)" : "");
   fprintf(out, "state hashes: %zu stored%s\n", p.hashes.n,
           p.has_wait ? "; recorded with a display window" : "");
-  bundle_hashes_free(&p.hashes);
+  replay_bundle_hashes_free(&p.hashes);
 }

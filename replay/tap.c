@@ -5,44 +5,44 @@
  * moved no time are what the tap answers by itself when the log has
  * nothing for the current point.  That keeps a bundle of a console run to
  * its typed bytes, and an idle guest's log empty. */
-#include "replay/tap.h"
+#include "tap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* The largest console read the log accepts back (a guest's request is
  * one buffer; 16 MiB is far above any real one). */
-#define TAP_MAX_READ (16u << 20)
+#define REPLAY_TAP_MAX_READ (16u << 20)
 #define QUEUE_HEAD_BYTES 17u /* head, count, dropped, quit */
 
-static uint64_t icount_of(const tap *t) { return t->m->cpu.s.icount; }
+static uint64_t icount_of(const replay_tap *t) { return t->m->cpu.s.icount; }
 
-static void set_due(tap *t) {
+static void set_due(replay_tap *t) {
   t->m->io_due = t->pos < t->n ? t->e[t->pos].icount : 0;
 }
 
-bool tap_replaying(const tap *t) {
+bool replay_tap_replaying(const replay_tap *t) {
   return t->replay_only || t->pos < t->n || icount_of(t) < t->frontier;
 }
 
-static void diverge(tap *t, const char *what) {
+static void diverge(replay_tap *t, const char *what) {
   if (t->diverged) return;
   t->diverged = true;
-  const tap_entry *e = &t->e[t->pos];
+  const replay_tap_entry *e = &t->e[t->pos];
   snprintf(t->why, sizeof t->why, "the recording has %s at icount %llu, but the "
            "replayed guest went past it (it is at icount %llu): %s",
-           e->kind == TAP_READ ? "console input" : e->kind == TAP_QUEUE ? "input events" :
-           e->kind == TAP_READY ? "a console ready change" :
-           e->kind == TAP_WAIT ? "an idle wait" : "a failed console write",
+           e->kind == REPLAY_TAP_READ ? "console input" : e->kind == REPLAY_TAP_QUEUE ? "input events" :
+           e->kind == REPLAY_TAP_READY ? "a console ready change" :
+           e->kind == REPLAY_TAP_WAIT ? "an idle wait" : "a failed console write",
            (unsigned long long)e->icount, (unsigned long long)icount_of(t), what);
 }
 
 /* The entry to serve now, if it is of kind k and due at this point:
  * entries of the gap before an instruction are served in the gap or in
  * the instruction's hypercall, those of a hypercall only there. */
-static const tap_entry *due(tap *t, tap_kind k) {
+static const replay_tap_entry *due(replay_tap *t, replay_tap_kind k) {
   if (t->pos >= t->n || t->diverged) return NULL;
-  const tap_entry *e = &t->e[t->pos];
+  const replay_tap_entry *e = &t->e[t->pos];
   uint64_t now = icount_of(t);
   if (e->icount < now) {
     diverge(t, "the guest did not ask for it where it did when recorded");
@@ -61,18 +61,18 @@ static const tap_entry *due(tap *t, tap_kind k) {
   return e;
 }
 
-static void served(tap *t) {
+static void served(replay_tap *t) {
   t->pos++;
   set_due(t);
 }
 
-static bool live(const tap *t) { return !tap_replaying(t); }
+static bool live(const replay_tap *t) { return !replay_tap_replaying(t); }
 
-static bool grow(tap *t, size_t payload) {
+static bool grow(replay_tap *t, size_t payload) {
   if (t->oom) return false;
   if (t->n == t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 256;
-    tap_entry *e = realloc(t->e, cap * sizeof *e);
+    replay_tap_entry *e = realloc(t->e, cap * sizeof *e);
     if (!e) return t->oom = true, false;
     t->e = e;
     t->cap = cap;
@@ -89,10 +89,10 @@ static bool grow(tap *t, size_t payload) {
 }
 
 /* Appends an entry at the current point (live only). */
-static void log_entry(tap *t, tap_kind k, uint64_t val, uint8_t flag,
+static void log_entry(replay_tap *t, replay_tap_kind k, uint64_t val, uint8_t flag,
                       const void *payload, uint32_t len) {
   if (!grow(t, len)) return;
-  t->e[t->n] = (tap_entry){icount_of(t), t->m->cpu.s.pc, (uint8_t)k,
+  t->e[t->n] = (replay_tap_entry){icount_of(t), t->m->cpu.s.pc, (uint8_t)k,
                            t->m->in_hcall, flag, val, (uint32_t)t->dlen, len};
   if (len) memcpy(t->data + t->dlen, payload, len);
   t->dlen += len;
@@ -104,13 +104,13 @@ static void log_entry(tap *t, tap_kind k, uint64_t val, uint8_t flag,
 /* ---- the console */
 
 static bool tap_con_write(void *ctx, const uint8_t *buf, size_t len) {
-  tap *t = ctx;
+  replay_tap *t = ctx;
   if (live(t)) {
     bool ok = t->live_con.write(t->live_con.ctx, buf, len);
-    if (!ok) log_entry(t, TAP_WRITE_FAIL, 0, 0, NULL, 0);
+    if (!ok) log_entry(t, REPLAY_TAP_WRITE_FAIL, 0, 0, NULL, 0);
     return ok;
   }
-  if (due(t, TAP_WRITE_FAIL)) {
+  if (due(t, REPLAY_TAP_WRITE_FAIL)) {
     served(t);
     return false;
   }
@@ -119,15 +119,15 @@ static bool tap_con_write(void *ctx, const uint8_t *buf, size_t len) {
 }
 
 static long tap_con_read(void *ctx, uint8_t *buf, size_t len) {
-  tap *t = ctx;
+  replay_tap *t = ctx;
   if (live(t)) {
     long n = t->live_con.read(t->live_con.ctx, buf, len);
     if (n != DEV_AGAIN) {
-      log_entry(t, TAP_READ, (uint64_t)(int64_t)n, 0, buf, n > 0 ? (uint32_t)n : 0);
+      log_entry(t, REPLAY_TAP_READ, (uint64_t)(int64_t)n, 0, buf, n > 0 ? (uint32_t)n : 0);
     }
     return n;
   }
-  const tap_entry *e = due(t, TAP_READ);
+  const replay_tap_entry *e = due(t, REPLAY_TAP_READ);
   if (!e) return DEV_AGAIN;
   if (e->len > len) {
     diverge(t, "the guest asked for fewer bytes than it was given when recorded");
@@ -140,16 +140,16 @@ static long tap_con_read(void *ctx, uint8_t *buf, size_t len) {
 }
 
 static bool tap_con_ready(void *ctx, bool wait) {
-  tap *t = ctx;
+  replay_tap *t = ctx;
   if (live(t)) {
     uint8_t v = t->live_con.ready(t->live_con.ctx, wait) ? 1 : 0;
     if (v != t->ready) {
-      log_entry(t, TAP_READY, v, 0, NULL, 0);
+      log_entry(t, REPLAY_TAP_READY, v, 0, NULL, 0);
       t->ready = v;
     }
     return v;
   }
-  const tap_entry *e = due(t, TAP_READY);
+  const replay_tap_entry *e = due(t, REPLAY_TAP_READY);
   if (e) {
     t->ready = (uint8_t)e->val;
     served(t);
@@ -174,7 +174,7 @@ static void put_queue(snap_buf *b, const dev_input *q) {
   }
 }
 
-/* The queue a TAP_QUEUE payload holds, into q (its other fields kept);
+/* The queue a REPLAY_TAP_QUEUE payload holds, into q (its other fields kept);
  * false if the payload is not a valid queue. */
 static bool get_queue(const uint8_t *p, uint32_t len, dev_input *q) {
   snap_reader r = {p, len, 0, false};
@@ -226,7 +226,7 @@ static bool same_sig(const queue_sig *a, const queue_sig *b) {
 }
 
 static bool tap_in_poll(void *ctx, dev_input *q) {
-  tap *t = ctx;
+  replay_tap *t = ctx;
   if (live(t)) {
     if (!t->live_in.poll) return false;
     queue_sig before = sig_of(q);
@@ -236,14 +236,14 @@ static bool tap_in_poll(void *ctx, dev_input *q) {
       snap_buf b = {0};
       put_queue(&b, q);
       if (b.oom) t->oom = true;
-      else log_entry(t, TAP_QUEUE, 0, 0, b.p, (uint32_t)b.len);
+      else log_entry(t, REPLAY_TAP_QUEUE, 0, 0, b.p, (uint32_t)b.len);
       snap_buf_free(&b);
     }
     return more;
   }
-  const tap_entry *e = due(t, TAP_QUEUE);
+  const replay_tap_entry *e = due(t, REPLAY_TAP_QUEUE);
   if (e) {
-    get_queue(t->data + e->off, e->len, q); /* checked by tap_decode */
+    get_queue(t->data + e->off, e->len, q); /* checked by replay_tap_decode */
     served(t);
   }
   return t->pos < t->n;
@@ -251,15 +251,15 @@ static bool tap_in_poll(void *ctx, dev_input *q) {
 
 static bool tap_in_wait(void *ctx, uint64_t *now_ns, uint64_t until_ns,
                         uint32_t max_ms) {
-  tap *t = ctx;
+  replay_tap *t = ctx;
   if (live(t)) {
     if (!t->live_in.wait) return false;
     uint64_t was = *now_ns;
     bool more = t->live_in.wait(t->live_in.ctx, now_ns, until_ns, max_ms);
-    if (more || *now_ns != was) log_entry(t, TAP_WAIT, *now_ns, more, NULL, 0);
+    if (more || *now_ns != was) log_entry(t, REPLAY_TAP_WAIT, *now_ns, more, NULL, 0);
     return more;
   }
-  const tap_entry *e = due(t, TAP_WAIT);
+  const replay_tap_entry *e = due(t, REPLAY_TAP_WAIT);
   if (!e) return false;
   if (e->val > *now_ns) *now_ns = e->val;
   bool more = e->flag;
@@ -269,7 +269,7 @@ static bool tap_in_wait(void *ctx, uint64_t *now_ns, uint64_t until_ns,
 
 /* ---- lifetime and position */
 
-void tap_attach(tap *t, machine *m) {
+void replay_tap_attach(replay_tap *t, machine *m) {
   memset(t, 0, sizeof *t);
   t->m = m;
   t->live_con = m->console_io;
@@ -281,12 +281,12 @@ void tap_attach(tap *t, machine *m) {
   m->io_due = 0;
 }
 
-void tap_set_wait(tap *t, bool on) {
+void replay_tap_set_wait(replay_tap *t, bool on) {
   t->has_wait = on;
   t->m->input_io.wait = on ? tap_in_wait : NULL;
 }
 
-void tap_detach(tap *t) {
+void replay_tap_detach(replay_tap *t) {
   if (t->m) {
     t->m->console_io = t->live_con;
     t->m->input_io = t->live_in;
@@ -297,7 +297,7 @@ void tap_detach(tap *t) {
   memset(t, 0, sizeof *t);
 }
 
-void tap_rewind(tap *t, bool replay_only) {
+void replay_tap_rewind(replay_tap *t, bool replay_only) {
   t->replay_only = replay_only;
   t->pos = 0;
   t->ready = 0;
@@ -305,22 +305,22 @@ void tap_rewind(tap *t, bool replay_only) {
   set_due(t);
 }
 
-tap_mark tap_tell(const tap *t) { return (tap_mark){t->pos, t->ready}; }
+replay_tap_mark replay_tap_tell(const replay_tap *t) { return (replay_tap_mark){t->pos, t->ready}; }
 
-void tap_seek(tap *t, const tap_mark *mk) {
+void replay_tap_seek(replay_tap *t, const replay_tap_mark *mk) {
   t->pos = mk->pos <= t->n ? mk->pos : t->n;
   t->ready = mk->ready;
   t->diverged = false;
   set_due(t);
 }
 
-void tap_advance(tap *t) {
+void replay_tap_advance(replay_tap *t) {
   if (!t->replay_only && t->pos == t->n && icount_of(t) > t->frontier) {
     t->frontier = icount_of(t);
   }
 }
 
-void tap_reset(tap *t) {
+void replay_tap_reset(replay_tap *t) {
   t->n = t->pos = 0;
   t->dlen = 0;
   t->oom = false;
@@ -331,10 +331,10 @@ void tap_reset(tap *t) {
 
 /* ---- the LOG section */
 
-bool tap_encode(const tap *t, snap_buf *out) {
+bool replay_tap_encode(const replay_tap *t, snap_buf *out) {
   snap_put_u64(out, t->n);
   for (size_t i = 0; i < t->n; i++) {
-    const tap_entry *e = &t->e[i];
+    const replay_tap_entry *e = &t->e[i];
     snap_put_u64(out, e->icount);
     snap_put_u32(out, e->pc);
     snap_put_u8(out, e->kind);
@@ -347,29 +347,29 @@ bool tap_encode(const tap *t, snap_buf *out) {
   return !out->oom && !t->oom;
 }
 
-static bool entry_ok(const tap_entry *e, const uint8_t *payload, char *why, size_t n) {
+static bool entry_ok(const replay_tap_entry *e, const uint8_t *payload, char *why, size_t n) {
   int64_t v = (int64_t)e->val;
   switch (e->kind) {
-  case TAP_READY:
+  case REPLAY_TAP_READY:
     if (e->val > 1 || e->len) return snprintf(why, n, "a console ready change of %lld", (long long)v), false;
     return true;
-  case TAP_READ:
+  case REPLAY_TAP_READ:
     if (v == DEV_ERROR || v == 0) {
       if (e->len) return snprintf(why, n, "a console end or error with data"), false;
       return true;
     }
-    if (v < 0 || v > TAP_MAX_READ || e->len != (uint64_t)v) {
+    if (v < 0 || v > REPLAY_TAP_MAX_READ || e->len != (uint64_t)v) {
       return snprintf(why, n, "a console read of %lld bytes with %u bytes of data",
                       (long long)v, e->len), false;
     }
     return true;
-  case TAP_WRITE_FAIL:
+  case REPLAY_TAP_WRITE_FAIL:
     if (e->len) return snprintf(why, n, "a failed write with data"), false;
     return true;
-  case TAP_QUEUE:
+  case REPLAY_TAP_QUEUE:
     if (!get_queue(payload, e->len, NULL)) return snprintf(why, n, "an input queue that is not valid"), false;
     return true;
-  case TAP_WAIT:
+  case REPLAY_TAP_WAIT:
     if (e->len || e->flag > 1) return snprintf(why, n, "an idle wait with data"), false;
     return true;
   default:
@@ -377,22 +377,22 @@ static bool entry_ok(const tap_entry *e, const uint8_t *payload, char *why, size
   }
 }
 
-bool tap_decode(tap *t, const uint8_t *p, size_t len, pvl_error *err) {
+bool replay_tap_decode(replay_tap *t, const uint8_t *p, size_t len, host_error *err) {
   snap_reader r = {p, len, 0, false};
   uint64_t count = snap_get_u64(&r);
   /* every entry takes at least 27 bytes: a count beyond that is a lie */
   if (r.bad || count > (len - r.pos) / 27) {
-    return pvl_fail(err, "its input log claims %llu entries in %zu bytes; the "
+    return host_fail(err, "its input log claims %llu entries in %zu bytes; the "
                     "file is damaged", (unsigned long long)count, len);
   }
-  tap fresh = *t;
+  replay_tap fresh = *t;
   fresh.e = NULL;
   fresh.data = NULL;
   fresh.n = fresh.cap = fresh.dlen = fresh.dcap = 0;
   fresh.oom = false;
   uint64_t last = 0;
   for (uint64_t i = 0; i < count; i++) {
-    tap_entry e = {0};
+    replay_tap_entry e = {0};
     e.icount = snap_get_u64(&r);
     e.pc = snap_get_u32(&r);
     e.kind = snap_get_u8(&r);
@@ -413,7 +413,7 @@ bool tap_decode(tap *t, const uint8_t *p, size_t len, pvl_error *err) {
     if (!ok) {
       free(fresh.e);
       free(fresh.data);
-      return pvl_fail(err, "input log entry %llu (of %llu): %s; the file is damaged",
+      return host_fail(err, "input log entry %llu (of %llu): %s; the file is damaged",
                       (unsigned long long)i, (unsigned long long)count, why);
     }
     e.off = (uint32_t)fresh.dlen;
@@ -425,23 +425,23 @@ bool tap_decode(tap *t, const uint8_t *p, size_t len, pvl_error *err) {
   if (r.pos != len) {
     free(fresh.e);
     free(fresh.data);
-    return pvl_fail(err, "its input log has %zu bytes after its last entry; the "
+    return host_fail(err, "its input log has %zu bytes after its last entry; the "
                     "file is damaged", len - r.pos);
   }
   free(t->e);
   free(t->data);
   *t = fresh;
-  tap_rewind(t, t->replay_only);
+  replay_tap_rewind(t, t->replay_only);
   return true;
 }
 
-void tap_summary(const tap *t, uint64_t *console_bytes, uint64_t *queue_changes,
+void replay_tap_summary(const replay_tap *t, uint64_t *console_bytes, uint64_t *queue_changes,
                  uint64_t *waits) {
   *console_bytes = *queue_changes = *waits = 0;
   for (size_t i = 0; i < t->n; i++) {
-    const tap_entry *e = &t->e[i];
-    if (e->kind == TAP_READ && (int64_t)e->val > 0) *console_bytes += e->val;
-    if (e->kind == TAP_QUEUE) (*queue_changes)++;
-    if (e->kind == TAP_WAIT) (*waits)++;
+    const replay_tap_entry *e = &t->e[i];
+    if (e->kind == REPLAY_TAP_READ && (int64_t)e->val > 0) *console_bytes += e->val;
+    if (e->kind == REPLAY_TAP_QUEUE) (*queue_changes)++;
+    if (e->kind == REPLAY_TAP_WAIT) (*waits)++;
   }
 }

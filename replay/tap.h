@@ -28,42 +28,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "machine/machine.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "snapshot.h"
 
-typedef enum tap_kind {
-  TAP_READY = 1,  /* the console's ready() answer changed: val 0 or 1 */
-  TAP_READ,       /* console read(): val is the result (> 0 bytes, in the
+typedef enum replay_tap_kind {
+  REPLAY_TAP_READY = 1,  /* the console's ready() answer changed: val 0 or 1 */
+  REPLAY_TAP_READ,       /* console read(): val is the result (> 0 bytes, in the
                      payload; 0 end of input; DEV_ERROR) */
-  TAP_WRITE_FAIL, /* console write() failed */
-  TAP_QUEUE,      /* an input poll changed the queue: payload is the
+  REPLAY_TAP_WRITE_FAIL, /* console write() failed */
+  REPLAY_TAP_QUEUE,      /* an input poll changed the queue: payload is the
                      whole dev_input after it */
-  TAP_WAIT,       /* an idle wait: val is the virtual time it reached,
+  REPLAY_TAP_WAIT,       /* an idle wait: val is the virtual time it reached,
                      flag whether more input can come */
-  TAP_KIND_END
-} tap_kind;
+  REPLAY_TAP_KIND_END
+} replay_tap_kind;
 
-typedef struct tap_entry {
+typedef struct replay_tap_entry {
   uint64_t icount;
   uint32_t pc;     /* where the guest was: replay checks it is there too */
-  uint8_t kind;    /* tap_kind */
+  uint8_t kind;    /* replay_tap_kind */
   uint8_t in_hcall;
   uint8_t flag;
   uint64_t val;
   uint32_t off, len; /* payload bytes in tap.data */
-} tap_entry;
+} replay_tap_entry;
 
 /* Where the tap stands in its log: a checkpoint keeps one. */
-typedef struct tap_mark {
+typedef struct replay_tap_mark {
   size_t pos;
   uint8_t ready;
-} tap_mark;
+} replay_tap_mark;
 
-typedef struct tap {
+typedef struct replay_tap {
   machine *m;
   dev_console_backend live_con; /* what the tap wraps */
   dev_input_backend live_in;
-  tap_entry *e;
+  replay_tap_entry *e;
   size_t n, cap;
   uint8_t *data;
   size_t dlen, dcap;
@@ -76,41 +76,41 @@ typedef struct tap {
   bool has_wait;      /* the input backend can wait (a window) */
   bool diverged;      /* the run left the recording: why says how */
   char why[256];
-} tap;
+} replay_tap;
 
 /* Puts a tap between m and its current console and input backends (m's
  * backends become the tap's), starting live with an empty log. */
-void tap_attach(tap *t, machine *m);
+void replay_tap_attach(replay_tap *t, machine *m);
 /* Whether the machine's input can wait in host time (a window): a
  * replay sets what the recording had. */
-void tap_set_wait(tap *t, bool on);
+void replay_tap_set_wait(replay_tap *t, bool on);
 /* Gives m its live backends back and frees the log. */
-void tap_detach(tap *t);
+void replay_tap_detach(replay_tap *t);
 
 /* Starts a replay of the log from its beginning: the tap answers from
  * the log only (replay_only) or until it is used up and the run has
  * passed the frontier. */
-void tap_rewind(tap *t, bool replay_only);
+void replay_tap_rewind(replay_tap *t, bool replay_only);
 /* For checkpoints: where the tap stands, and going back there (the
  * machine must be put back to the same point by the caller). */
-tap_mark tap_tell(const tap *t);
-void tap_seek(tap *t, const tap_mark *mk);
+replay_tap_mark replay_tap_tell(const replay_tap *t);
+void replay_tap_seek(replay_tap *t, const replay_tap_mark *mk);
 /* After the machine ran live: moves the frontier up to its icount. */
-void tap_advance(tap *t);
+void replay_tap_advance(replay_tap *t);
 /* Forgets the log (the state was changed by hand: the recorded future no
  * longer follows): live from the machine's icount on. */
-void tap_reset(tap *t);
+void replay_tap_reset(replay_tap *t);
 /* True when replaying (behind the frontier or replay_only). */
-bool tap_replaying(const tap *t);
+bool replay_tap_replaying(const replay_tap *t);
 
 /* The log as a bundle section (LOG): entries then payloads, field by
  * field; and back, checking every entry (kinds, order, payload bounds,
  * queue contents).  The tap must be attached; the log replaces its own. */
-bool tap_encode(const tap *t, snap_buf *out);
-bool tap_decode(tap *t, const uint8_t *p, size_t len, pvl_error *err)
+bool replay_tap_encode(const replay_tap *t, snap_buf *out);
+bool replay_tap_decode(replay_tap *t, const uint8_t *p, size_t len, host_error *err)
     __attribute__((warn_unused_result));
 /* Counts for pvlab info: console bytes and input events in the log. */
-void tap_summary(const tap *t, uint64_t *console_bytes, uint64_t *queue_changes,
+void replay_tap_summary(const replay_tap *t, uint64_t *console_bytes, uint64_t *queue_changes,
                  uint64_t *waits);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "snapshot/snapshot.h"
+#include "snapshot.h"
 
 #define HUGE_PAGE (2u << 20)
 

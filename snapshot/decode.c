@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pvabi/hcall.h"
-#include "snapshot/snap_int.h"
+#include "pvabi_calls.h"
+#include "snap_int.h"
 
 bool snap_bad(snap_ctx *c, const char *fmt, ...) {
   char what[400];
@@ -18,7 +18,7 @@ bool snap_bad(snap_ctx *c, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return pvl_fail(c->err, "%s '%s': section %s: %s; the file is damaged or "
+  return host_fail(c->err, "%s '%s': section %s: %s; the file is damaged or "
                   "was not written by pvlab", snap_kind_name(c->f->kind),
                   c->f->path ? c->f->path : "(memory)", c->tag, what);
 }
@@ -31,7 +31,7 @@ static bool open_section(snap_ctx *c, const char *tag, bool required,
   const snap_section *s = snap_file_find(c->f, tag);
   *r = (snap_reader){s ? s->data : NULL, s ? s->len : 0, 0, false};
   if (s || !required) return s != NULL;
-  return pvl_fail(c->err, "%s '%s' has no %s section; the file is damaged "
+  return host_fail(c->err, "%s '%s' has no %s section; the file is damaged "
                   "or was not written by pvlab", snap_kind_name(c->f->kind),
                   c->f->path ? c->f->path : "(memory)", tag);
 }
@@ -139,7 +139,7 @@ static bool check_input(snap_ctx *c, const dev_input *q) {
 }
 
 /* The phase and the delay within their bounds, all three zero without
- * jitter (dev_timer_reset, hc_timer_set). */
+ * jitter (dev_timer_reset, dev_hc_timer_set). */
 static bool check_jitter(snap_ctx *c, const snap_decoded *d) {
   const dev_timer *t = &d->dev.timer;
   if (!d->cfg.jitter && (t->phase_ns | t->delay_ns | t->jitter_rng)) {
@@ -380,7 +380,7 @@ static bool decode_elf(snap_ctx *c, snap_decoded *d) {
   const char *zwhy = NULL;
   uint8_t *data = snap_unzip_elf(z, zlen, size, &zwhy);
   if (!data) return snap_bad(c, "the guest ELF: %s", zwhy);
-  pvl_error why;
+  host_error why;
   bool ok;
   ok = elf_parse(&d->elf, data, (size_t)size, name, &why);
   free(data);
@@ -393,16 +393,16 @@ static bool check_versions(snap_ctx *c) {
   const snap_file *f = c->f;
   const char *what = snap_kind_name(f->kind), *name = f->path ? f->path : "(memory)";
   if (f->kind != SNAP_KIND_SNAPSHOT && f->kind != SNAP_KIND_BUNDLE) {
-    return pvl_fail(c->err, "'%s' is a pvlab file of kind %u, which holds no "
+    return host_fail(c->err, "'%s' is a pvlab file of kind %u, which holds no "
                     "machine this pvlab can load", name, f->kind);
   }
   if (f->isa != SNAP_ISA_VERSION) {
-    return pvl_fail(c->err, "%s '%s' is for instruction set version %u; this "
+    return host_fail(c->err, "%s '%s' is for instruction set version %u; this "
                     "pvlab runs version %u", what, name, f->isa, SNAP_ISA_VERSION);
   }
   uint32_t major = f->abi >> 16, minor = f->abi & 0xffffu;
   if (major != PV_ABI_MAJOR || minor > PV_ABI_MINOR) {
-    return pvl_fail(c->err, "%s '%s' is for para-API %u.%u; this pvlab "
+    return host_fail(c->err, "%s '%s' is for para-API %u.%u; this pvlab "
                     "implements %d.%d", what, name, major, minor,
                     PV_ABI_MAJOR, PV_ABI_MINOR);
   }
@@ -415,9 +415,9 @@ bool snap_decode(snap_ctx *c, snap_decoded *d) {
          decode_ram(c, d) && decode_disk(c, d) && decode_elf(c, d);
 }
 
-bool snap_check(const snap_file *f, pvl_error *err) {
+bool snap_check(const snap_file *f, host_error *err) {
   snap_decoded *d = calloc(1, sizeof *d);
-  if (!d) return pvl_fail(err, "out of memory checking '%s'", f->path);
+  if (!d) return host_fail(err, "out of memory checking '%s'", f->path);
   snap_ctx c = {f, err, ""};
   bool ok = snap_decode(&c, d);
   elf_free(&d->elf);
@@ -425,7 +425,7 @@ bool snap_check(const snap_file *f, pvl_error *err) {
   return ok;
 }
 
-bool snap_file_config(const snap_file *f, machine_config *cfg, pvl_error *err) {
+bool snap_file_config(const snap_file *f, machine_config *cfg, host_error *err) {
   snap_ctx c = {f, err, ""};
   memset(cfg, 0, sizeof *cfg);
   return check_versions(&c) && decode_conf(&c, cfg);

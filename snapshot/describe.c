@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot/snap_int.h"
+#include "snap_int.h"
 
 #define LABEL "  %-14s "
 
@@ -72,7 +72,7 @@ static void describe_cpu(const snap_file *f, FILE *out) {
     size_t zlen;
     const char *why;
     uint8_t *data = snap_get_stream(&er, &z, &zlen) ? snap_unzip_elf(z, zlen, size, &why) : NULL;
-    pvl_error err;
+    host_error err;
     have_elf = data && elf_parse(&elf, data, (size_t)size, name, &err);
     free(data);
     char sz[32];
@@ -91,7 +91,7 @@ static void describe_cpu(const snap_file *f, FILE *out) {
     /* a user-mode pc is a virtual address: the kernel's symbols do not
      * describe it */
     bool named = have_elf && st.mode == CPU_MODE_KERNEL &&
-                 symtab_format(&elf.syms, st.pc, where, sizeof where);
+                 elf_symtab_format(&elf.syms, st.pc, where, sizeof where);
     fprintf(out, LABEL "%" PRIu64 "\n", "icount", st.icount);
     fprintf(out, LABEL "0x%08x%s%s%s\n", "pc", st.pc, named ? " <" : "",
             named ? where : "", named ? ">" : "");
@@ -174,7 +174,7 @@ void snap_describe(const snap_file *f, FILE *out) {
     describe_disk(f, out);
   }
   describe_sections(f, out);
-  pvl_error err;
+  host_error err;
   if (f->kind == SNAP_KIND_SNAPSHOT || f->kind == SNAP_KIND_BUNDLE) {
     bool ok = snap_check(f, &err);
     fprintf(out, LABEL "%s\n", "check", ok ? "every field is valid" : err.msg);

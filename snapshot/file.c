@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "snapshot/snapshot.h"
-#include "pvabi/pvabi.h" /* after stdint.h: it is the guests' header too */
+#include "snapshot.h"
+#include "pvabi.h" /* after stdint.h: it is the guests' header too */
 
 #define MAGIC "PVLABSNP"
 #define HEADER_SIZE 32u  /* magic, 5 u32 fields, the header's CRC */
@@ -73,34 +73,34 @@ bool snap_file_encode(snap_buf *out, snap_kind kind, const snap_section *sec,
 }
 
 bool snap_file_write(const char *path, snap_kind kind, const snap_section *sec,
-                     size_t nsec, pvl_error *err) {
+                     size_t nsec, host_error *err) {
   const char *what = snap_kind_name(kind);
-  snap_atomic a;
-  if (!snap_atomic_open(&a, path)) {
-    return pvl_fail(err, "cannot write %s '%s': %s '%s': %s; check that the "
+  host_atomic a;
+  if (!host_atomic_open(&a, path)) {
+    return host_fail(err, "cannot write %s '%s': %s '%s': %s; check that the "
                     "directory exists and is writable", what, path, a.step,
                     a.tmp, strerror(a.err));
   }
   snap_buf head = {0};
   put_header(&head, kind, nsec);
-  bool ok = !head.oom && snap_atomic_write(&a, head.p, head.len);
+  bool ok = !head.oom && host_atomic_write(&a, head.p, head.len);
   for (size_t i = 0; ok && i < nsec; i++) {
     head.len = 0;
     put_section_head(&head, &sec[i]);
-    ok = !head.oom && snap_atomic_write(&a, head.p, head.len) &&
-         snap_atomic_write(&a, sec[i].data, sec[i].len);
+    ok = !head.oom && host_atomic_write(&a, head.p, head.len) &&
+         host_atomic_write(&a, sec[i].data, sec[i].len);
   }
   bool oom = head.oom;
   snap_buf_free(&head);
-  if (!ok) snap_atomic_abort(&a);
-  if (ok && snap_atomic_commit(&a)) return true;
-  if (oom) return pvl_fail(err, "out of memory writing %s '%s'", what, path);
+  if (!ok) host_atomic_abort(&a);
+  if (ok && host_atomic_commit(&a)) return true;
+  if (oom) return host_fail(err, "out of memory writing %s '%s'", what, path);
   if (a.step && strcmp(a.step, "syncing its directory") == 0) {
-    return pvl_fail(err, "%s '%s' was written, but syncing its directory "
+    return host_fail(err, "%s '%s' was written, but syncing its directory "
                     "failed: %s; a power failure now could lose it", what,
                     path, strerror(a.err));
   }
-  return pvl_fail(err, "cannot write %s '%s': %s '%s': %s; '%s' is as it "
+  return host_fail(err, "cannot write %s '%s': %s '%s': %s; '%s' is as it "
                   "was (make room on the disk or choose another directory)",
                   what, path, a.step, a.tmp, strerror(a.err), path);
 }
@@ -130,19 +130,19 @@ static uint32_t le32(const uint8_t *p) {
   return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static bool check_header(snap_file *f, pvl_error *err) {
+static bool check_header(snap_file *f, host_error *err) {
   const char *name = name_of(f);
   const uint8_t *p = f->blob;
   size_t n = f->size < 8 ? f->size : 8;
   if (f->size == 0) {
-    return pvl_fail(err, "'%s' is empty, not a pvlab snapshot", name);
+    return host_fail(err, "'%s' is empty, not a pvlab snapshot", name);
   }
   if (memcmp(p, MAGIC, n) != 0) {
-    return pvl_fail(err, "'%s' is not a pvlab snapshot (it does not start "
+    return host_fail(err, "'%s' is not a pvlab snapshot (it does not start "
                     "with %s)", name, MAGIC);
   }
   if (f->size < HEADER_SIZE) {
-    return pvl_fail(err, "'%s' is truncated: %zu bytes, less than the "
+    return host_fail(err, "'%s' is truncated: %zu bytes, less than the "
                     "%u-byte header", name, f->size, HEADER_SIZE);
   }
   f->format = le32(p + 8);
@@ -152,28 +152,28 @@ static bool check_header(snap_file *f, pvl_error *err) {
   uint32_t nsec = le32(p + 24);
   const char *what = snap_kind_name(f->kind);
   if (f->format > SNAP_FORMAT_VERSION) {
-    return pvl_fail(err, "%s '%s' was written by a newer pvlab: format "
+    return host_fail(err, "%s '%s' was written by a newer pvlab: format "
                     "version %u, this pvlab reads %u; upgrade pvlab to "
                     "load it", what, name, f->format, SNAP_FORMAT_VERSION);
   }
   if (le32(p + 28) != snap_crc32(p, 28)) {
-    return pvl_fail(err, "%s '%s' has a damaged header (CRC-32 mismatch)",
+    return host_fail(err, "%s '%s' has a damaged header (CRC-32 mismatch)",
                     what, name);
   }
   if (f->format == 0 || f->kind == 0) {
-    return pvl_fail(err, "'%s' has format version %u and kind %u, which no "
+    return host_fail(err, "'%s' has format version %u and kind %u, which no "
                     "pvlab writes: the file is damaged", name, f->format,
                     f->kind);
   }
   /* an older layout would be misread field by field: refuse it whole */
   if (f->format < SNAP_FORMAT_VERSION) {
-    return pvl_fail(err, "%s '%s' was made by an older pvlab: format version "
+    return host_fail(err, "%s '%s' was made by an older pvlab: format version "
                     "%u, this pvlab reads %u; make it again with this pvlab "
                     "(run the guest again, with --record for a bundle)",
                     what, name, f->format, SNAP_FORMAT_VERSION);
   }
   if (nsec > MAX_SECTIONS) { /* a short file is found out section by section */
-    return pvl_fail(err, "%s '%s' claims %u sections, more than the %u a "
+    return host_fail(err, "%s '%s' claims %u sections, more than the %u a "
                     "pvlab file may have: the file is damaged", what, name,
                     nsec, MAX_SECTIONS);
   }
@@ -182,19 +182,19 @@ static bool check_header(snap_file *f, pvl_error *err) {
 }
 
 /* Section i's header and payload at *pos, checked. */
-static bool read_section(snap_file *f, size_t i, size_t *pos, pvl_error *err) {
+static bool read_section(snap_file *f, size_t i, size_t *pos, host_error *err) {
   const char *name = name_of(f), *what = snap_kind_name(f->kind);
   char prev[5] = "";
   if (i > 0) memcpy(prev, f->sec[i - 1].tag, 5);
   if (f->size - *pos < SECTION_HEAD) {
-    return pvl_fail(err, "%s '%s' is truncated in the header of section %zu "
+    return host_fail(err, "%s '%s' is truncated in the header of section %zu "
                     "of %zu%s%s", what, name, i + 1, f->nsec,
                     i ? ", after section " : "", prev);
   }
   const uint8_t *h = f->blob + *pos;
   snap_section *s = &f->sec[i];
   if (!valid_tag(h)) {
-    return pvl_fail(err, "%s '%s': section %zu of %zu has no valid name "
+    return host_fail(err, "%s '%s': section %zu of %zu has no valid name "
                     "(bytes %02x %02x %02x %02x): the file is damaged", what,
                     name, i + 1, f->nsec, h[0], h[1], h[2], h[3]);
   }
@@ -204,24 +204,24 @@ static bool read_section(snap_file *f, size_t i, size_t *pos, pvl_error *err) {
   uint32_t crc = le32(h + 16);
   *pos += SECTION_HEAD;
   if (flags != 0) {
-    return pvl_fail(err, "%s '%s': section %s has flags 0x%x, which this "
+    return host_fail(err, "%s '%s': section %s has flags 0x%x, which this "
                     "pvlab does not know (written by a newer pvlab?)", what,
                     name, s->tag, flags);
   }
   if (len > f->size - *pos) {
-    return pvl_fail(err, "%s '%s' is truncated in section %s: it needs "
+    return host_fail(err, "%s '%s' is truncated in section %s: it needs "
                     "%llu bytes, %zu are left", what, name, s->tag,
                     (unsigned long long)len, f->size - *pos);
   }
   s->data = f->blob + *pos;
   s->len = (size_t)len;
   if (snap_crc32(s->data, s->len) != crc) {
-    return pvl_fail(err, "%s '%s': section %s is damaged (CRC-32 mismatch)",
+    return host_fail(err, "%s '%s': section %s is damaged (CRC-32 mismatch)",
                     what, name, s->tag);
   }
   for (size_t k = 0; k < i; k++) {
     if (strcmp(f->sec[k].tag, s->tag) == 0) {
-      return pvl_fail(err, "%s '%s' has two %s sections: the file is damaged",
+      return host_fail(err, "%s '%s' has two %s sections: the file is damaged",
                       what, name, s->tag);
     }
   }
@@ -229,18 +229,18 @@ static bool read_section(snap_file *f, size_t i, size_t *pos, pvl_error *err) {
   return true;
 }
 
-static bool parse_blob(snap_file *f, pvl_error *err) {
+static bool parse_blob(snap_file *f, host_error *err) {
   if (!check_header(f, err)) return false;
   f->sec = calloc(f->nsec ? f->nsec : 1, sizeof *f->sec);
   if (!f->sec) {
-    return pvl_fail(err, "out of memory reading '%s'", name_of(f));
+    return host_fail(err, "out of memory reading '%s'", name_of(f));
   }
   size_t pos = HEADER_SIZE;
   for (size_t i = 0; i < f->nsec; i++) {
     if (!read_section(f, i, &pos, err)) return false;
   }
   if (pos != f->size) {
-    return pvl_fail(err, "%s '%s' has %zu bytes after its last section: the "
+    return host_fail(err, "%s '%s' has %zu bytes after its last section: the "
                     "file is damaged", snap_kind_name(f->kind), name_of(f),
                     f->size - pos);
   }
@@ -249,14 +249,14 @@ static bool parse_blob(snap_file *f, pvl_error *err) {
 
 /* Takes blob (malloc'd, size bytes) and parses it; frees all on failure. */
 static bool take_blob(snap_file *f, uint8_t *blob, size_t size,
-                      const char *name, pvl_error *err) {
+                      const char *name, host_error *err) {
   memset(f, 0, sizeof *f);
   f->blob = blob;
   f->size = size;
   f->path = strdup(name);
   if (!f->path) {
     snap_file_free(f);
-    return pvl_fail(err, "out of memory reading '%s'", name);
+    return host_fail(err, "out of memory reading '%s'", name);
   }
   if (!parse_blob(f, err)) {
     snap_file_free(f);
@@ -266,10 +266,10 @@ static bool take_blob(snap_file *f, uint8_t *blob, size_t size,
 }
 
 bool snap_file_parse(snap_file *f, const uint8_t *data, size_t size,
-                     const char *name, pvl_error *err) {
+                     const char *name, host_error *err) {
   memset(f, 0, sizeof *f);
   uint8_t *blob = malloc(size ? size : 1);
-  if (!blob) return pvl_fail(err, "out of memory reading '%s'", name);
+  if (!blob) return host_fail(err, "out of memory reading '%s'", name);
   if (size) memcpy(blob, data, size);
   return take_blob(f, blob, size, name, err);
 }
@@ -310,11 +310,11 @@ static bool read_all(int fd, uint8_t **out, size_t *size) {
   return true;
 }
 
-bool snap_file_read(snap_file *f, const char *path, pvl_error *err) {
+bool snap_file_read(snap_file *f, const char *path, host_error *err) {
   memset(f, 0, sizeof *f);
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    return pvl_fail(err, "cannot open '%s': %s; check the file name", path,
+    return host_fail(err, "cannot open '%s': %s; check the file name", path,
                     strerror(errno));
   }
   uint8_t *blob;
@@ -323,7 +323,7 @@ bool snap_file_read(snap_file *f, const char *path, pvl_error *err) {
   int saved = errno;
   close(fd);
   if (!ok) {
-    return pvl_fail(err, "cannot read '%s': %s", path,
+    return host_fail(err, "cannot read '%s': %s", path,
                     saved == EINVAL ? "not a regular file" : strerror(saved));
   }
   return take_blob(f, blob, size, path, err);

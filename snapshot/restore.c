@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot/snap_int.h"
+#include "snap_int.h"
 
 /* The units (pages, sectors) a bitmap marks, from a stream: each is
  * handed to dest(), which says where its bytes go (NULL: out of memory). */
@@ -62,11 +62,11 @@ static uint8_t *disk_sector(void *arg, uint64_t sector) {
 static bool fill_sectors(snap_ctx *c, dev_disk_overlay *ov, const uint8_t *map,
                          uint64_t units, const uint8_t *z, size_t zlen) {
   sector_sink *s = malloc(sizeof *s);
-  if (!s) return pvl_fail(c->err, "out of memory restoring the disk");
+  if (!s) return host_fail(c->err, "out of memory restoring the disk");
   s->ov = ov;
   s->pending = UINT64_MAX;
   bool ok = inflate_units(c, map, units, PV_DISK_SECTOR, z, zlen, disk_sector, s);
-  if (ok && !sink_flush(s)) ok = pvl_fail(c->err, "out of memory restoring the disk");
+  if (ok && !sink_flush(s)) ok = host_fail(c->err, "out of memory restoring the disk");
   free(s);
   return ok;
 }
@@ -75,7 +75,7 @@ static bool fill_disk(snap_ctx *c, snap_decoded *d, dev_disk_host *h) {
   c->tag = SNAP_TAG_DISK;
   *h = (dev_disk_host){.fd = -1, .sectors = d->sectors, .persist = d->persist,
                        .in_memory = true, .path = strdup(d->disk_name)};
-  if (!h->path) return pvl_fail(c->err, "out of memory restoring the disk");
+  if (!h->path) return host_fail(c->err, "out of memory restoring the disk");
   if (!fill_sectors(c, &h->mem_image, d->disk_map, d->sectors, d->disk_z, d->disk_zlen)) {
     return false;
   }
@@ -89,7 +89,7 @@ static bool fill_disk(snap_ctx *c, snap_decoded *d, dev_disk_host *h) {
     ok = snap_zin_read(&in, buf, sizeof buf);
     if (ok && !dev_disk_overlay_put(&h->overlay, snap_get_u32(&list), buf)) {
       snap_zin_free(&in);
-      return pvl_fail(c->err, "out of memory restoring the disk");
+      return host_fail(c->err, "out of memory restoring the disk");
     }
   }
   ok = ok && snap_zin_end(&in);
@@ -100,9 +100,9 @@ static bool fill_disk(snap_ctx *c, snap_decoded *d, dev_disk_host *h) {
 
 /* The new machine, complete: RAM, registers, devices, disk, ELF. */
 static bool build(snap_ctx *c, snap_decoded *d, machine *n) {
-  pvl_error why;
+  host_error why;
   if (!machine_init(n, &d->cfg, &why)) {
-    return pvl_fail(c->err, "cannot load %s '%s': %s", snap_kind_name(c->f->kind),
+    return host_fail(c->err, "cannot load %s '%s': %s", snap_kind_name(c->f->kind),
                     c->f->path ? c->f->path : "(memory)", why.msg);
   }
   c->tag = SNAP_TAG_RAM;
@@ -159,9 +159,9 @@ void snap_show_display(machine *m) {
 }
 
 
-bool snap_restore(machine *m, const snap_file *f, pvl_error *err) {
+bool snap_restore(machine *m, const snap_file *f, host_error *err) {
   snap_decoded *d = calloc(1, sizeof *d);
-  if (!d) return pvl_fail(err, "out of memory loading '%s'", f->path);
+  if (!d) return host_fail(err, "out of memory loading '%s'", f->path);
   snap_ctx c = {f, err, ""};
   machine n;
   memset(&n, 0, sizeof n);
@@ -178,7 +178,7 @@ bool snap_restore(machine *m, const snap_file *f, pvl_error *err) {
 }
 
 
-bool snap_load(machine *m, const char *path, pvl_error *err) {
+bool snap_load(machine *m, const char *path, host_error *err) {
   snap_file f;
   if (!snap_file_read(&f, path, err)) return false;
   bool ok = snap_restore(m, &f, err);

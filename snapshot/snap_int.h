@@ -4,11 +4,14 @@
  * zlib helpers (zstream.c). */
 #ifndef PVLAB_SNAPSHOT_SNAP_INT_H
 #define PVLAB_SNAPSHOT_SNAP_INT_H
+#ifndef PVLAB_SNAPSHOT_INTERNAL
+#error "snap_int.h is private to snapshot/: include snapshot.h"
+#endif
 
 #include <zlib.h>
 
-#include "machine/machine.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "snapshot.h"
 
 /* Section tags, four characters each. */
 #define SNAP_TAG_CONF "CONF"
@@ -81,7 +84,7 @@ typedef struct snap_decoded {
 
 typedef struct snap_ctx {
   const snap_file *f;
-  pvl_error *err;
+  host_error *err;
   const char *tag; /* the section being decoded */
 } snap_ctx;
 
@@ -92,7 +95,7 @@ bool snap_bad(snap_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2
 bool snap_decode(snap_ctx *c, snap_decoded *d);
 /* The same for pvlab info: every field checked, short of decompressing
  * RAM and disk. */
-bool snap_check(const snap_file *f, pvl_error *err);
+bool snap_check(const snap_file *f, host_error *err);
 
 /* Whether p[0..n) looks random (sampled), so that deflate would only
  * waste time on it: it is stored instead. */

@@ -15,45 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "machine/error.h"
+#include "host.h"
 
 struct machine;
 struct machine_config;
-
-void snap_hash_u64(uint64_t *h, uint64_t v);
-void snap_hash_bytes(uint64_t *h, const uint8_t *p, size_t n);
-
-/* Saves width x height 0x00RRGGBB pixels (a dev_frame's) as an 8-bit RGB
- * PNG file (snapshot/png.c), atomically: path is replaced whole or left
- * as it was.  The error names the file. */
-bool snap_png_write(const char *path, const uint32_t *pixels, uint32_t width,
-                    uint32_t height, pvl_error *err)
-    __attribute__((warn_unused_result));
-
-/* ---- Files written whole or not at all (snapshot/atomic.c)
- *
- *   snap_atomic a;
- *   ok = snap_atomic_open(&a, path) && snap_atomic_write(&a, p, n) ...
- *        && snap_atomic_commit(&a);   (else snap_atomic_abort(&a))
- *
- * The bytes go to a temporary file beside path, which commit syncs,
- * renames over path and follows with a sync of the directory.  On failure
- * err is the errno and step says what failed ("creating its temporary
- * file", "writing", ...); path is untouched unless step is "syncing its
- * directory" (then the new file is in place but may not survive a power
- * failure). */
-typedef struct snap_atomic {
-  const char *path;
-  char tmp[4160];
-  int fd;
-  int err;
-  const char *step; /* NULL until something failed */
-} snap_atomic;
-bool snap_atomic_open(snap_atomic *a, const char *path)
-    __attribute__((warn_unused_result));
-bool snap_atomic_write(snap_atomic *a, const void *p, size_t n);
-bool snap_atomic_commit(snap_atomic *a) __attribute__((warn_unused_result));
-void snap_atomic_abort(snap_atomic *a);
 
 /* ---- Byte buffers, for writing and reading sections (snapshot/buf.c) */
 
@@ -123,12 +88,12 @@ typedef struct snap_file {
 /* Reads path and checks the header and every section's length and CRC.
  * On failure f is empty (snap_file_free-safe) and err says what is wrong
  * ("snapshot 'x.pvsnap' is truncated in section RAM: ..."). */
-bool snap_file_read(snap_file *f, const char *path, pvl_error *err)
+bool snap_file_read(snap_file *f, const char *path, host_error *err)
     __attribute__((warn_unused_result));
 /* The same from bytes in memory (the fuzz target's entry); data is
  * copied.  name is used in messages. */
 bool snap_file_parse(snap_file *f, const uint8_t *data, size_t size,
-                     const char *name, pvl_error *err)
+                     const char *name, host_error *err)
     __attribute__((warn_unused_result));
 const snap_section *snap_file_find(const snap_file *f, const char *tag);
 void snap_file_free(snap_file *f);
@@ -146,7 +111,7 @@ uint32_t snap_crc32(const void *p, size_t n);
 /* Writes the header and sections to path atomically (a temporary file
  * beside it, fsync, rename): path is replaced whole or not at all. */
 bool snap_file_write(const char *path, snap_kind kind,
-                     const snap_section *sec, size_t nsec, pvl_error *err)
+                     const snap_section *sec, size_t nsec, host_error *err)
     __attribute__((warn_unused_result));
 /* The same bytes appended to out (tests, the fuzz corpus); false when out
  * of memory. */
@@ -164,10 +129,10 @@ bool snap_file_encode(snap_buf *out, snap_kind kind, const snap_section *sec,
  * nothing is appended. */
 #define SNAP_MACHINE_SECTIONS 8
 bool snap_encode_machine(struct machine *m, snap_section *sec, snap_buf *bufs,
-                         size_t *nsec, pvl_error *err)
+                         size_t *nsec, host_error *err)
     __attribute__((warn_unused_result));
 /* Saves m as a snapshot file. */
-bool snap_save(struct machine *m, const char *path, pvl_error *err)
+bool snap_save(struct machine *m, const char *path, host_error *err)
     __attribute__((warn_unused_result));
 /* Replaces m's guest state (configuration, CPU, devices, RAM, disk and the
  * ELF for symbols) and its statistics by the file's, after checking all
@@ -179,15 +144,15 @@ bool snap_save(struct machine *m, const char *path, pvl_error *err)
  * cpu_dirty_epoch go on from m's (every page counts as written).  f may
  * be a snapshot or a bundle (its initial state).  On failure m is
  * untouched and err names the file, the section and what is wrong. */
-bool snap_restore(struct machine *m, const snap_file *f, pvl_error *err)
+bool snap_restore(struct machine *m, const snap_file *f, host_error *err)
     __attribute__((warn_unused_result));
 /* snap_file_read + snap_restore. */
-bool snap_load(struct machine *m, const char *path, pvl_error *err)
+bool snap_load(struct machine *m, const char *path, host_error *err)
     __attribute__((warn_unused_result));
 /* The configuration f's machine was saved with (its CONF section,
  * checked as snap_restore checks it). */
 bool snap_file_config(const snap_file *f, struct machine_config *cfg,
-                      pvl_error *err) __attribute__((warn_unused_result));
+                      host_error *err) __attribute__((warn_unused_result));
 /* Shows m's display backend the guest's framebuffer as it stands (when
  * the guest has named one): what snap_restore does after a restore, for
  * a backend attached after it. */

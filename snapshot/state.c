@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pvabi/hcall.h"
-#include "snapshot/snap_int.h"
+#include "pvabi_calls.h"
+#include "snap_int.h"
 
 /* Non-zero sectors are compressed in runs of at most this many bytes,
  * each run a piece whose randomness zout samples. */
@@ -139,11 +139,11 @@ static void put_name(snap_buf *b, const char *path) {
 }
 
 /* The image's own sectors (bitmap and stream), read in chunks. */
-static bool put_disk_image(snap_buf *b, const dev_disk_host *h, pvl_error *err) {
+static bool put_disk_image(snap_buf *b, const dev_disk_host *h, host_error *err) {
   size_t map_at;
   snap_zout o;
   if (!put_bitmap(b, h->sectors, &map_at) || !snap_zout_begin(&o, b)) {
-    return pvl_fail(err, "out of memory saving disk image '%s'", h->path);
+    return host_fail(err, "out of memory saving disk image '%s'", h->path);
   }
   uint8_t *chunk = malloc((size_t)DISK_CHUNK * PV_DISK_SECTOR);
   bool ok = chunk != NULL;
@@ -152,7 +152,7 @@ static bool put_disk_image(snap_buf *b, const dev_disk_host *h, pvl_error *err) 
     if (!dev_disk_image_read(h, (uint32_t)s, n, chunk)) {
       free(chunk);
       snap_zout_end(&o);
-      return pvl_fail(err, "cannot read disk image '%s' to save it: %s; "
+      return host_fail(err, "cannot read disk image '%s' to save it: %s; "
                       "the snapshot needs the image as the guest sees it",
                       h->path, strerror(errno ? errno : EIO));
     }
@@ -161,14 +161,14 @@ static bool put_disk_image(snap_buf *b, const dev_disk_host *h, pvl_error *err) 
   }
   free(chunk);
   if (!snap_zout_end(&o) || !ok) {
-    return pvl_fail(err, "out of memory saving disk image '%s'", h->path);
+    return host_fail(err, "out of memory saving disk image '%s'", h->path);
   }
   return true;
 }
 
 /* sectors, persist, name, the image, then the overlay: its sector numbers
  * (sorted) and a stream of their bytes */
-static bool put_disk(snap_buf *b, const machine *m, pvl_error *err) {
+static bool put_disk(snap_buf *b, const machine *m, host_error *err) {
   const dev_disk_host *h = &m->disk_host;
   snap_put_u32(b, h->sectors);
   snap_put_u8(b, h->persist);
@@ -178,11 +178,11 @@ static bool put_disk(snap_buf *b, const machine *m, pvl_error *err) {
   snap_put_u32(b, ov->count);
   for (uint32_t i = 0; i < ov->count; i++) snap_put_u32(b, ov->index[i].sector);
   snap_zout o;
-  if (!snap_zout_begin(&o, b)) return pvl_fail(err, "out of memory saving the disk");
+  if (!snap_zout_begin(&o, b)) return host_fail(err, "out of memory saving the disk");
   for (uint32_t i = 0; i < ov->count; i++) {
     snap_zout_add(&o, dev_disk_overlay_at(ov, i), PV_DISK_SECTOR);
   }
-  return snap_zout_end(&o) || pvl_fail(err, "out of memory saving the disk");
+  return snap_zout_end(&o) || host_fail(err, "out of memory saving the disk");
 }
 
 /* Compressed: debug information makes an ELF several times larger than
@@ -229,21 +229,21 @@ static snap_buf *next(snap_section *sec, snap_buf *bufs, size_t *n,
 }
 
 bool snap_encode_machine(machine *m, snap_section *sec, snap_buf *bufs,
-                         size_t *nsec, pvl_error *err) {
+                         size_t *nsec, host_error *err) {
   size_t first = *nsec, n = first;
   put_conf(next(sec, bufs, &n, SNAP_TAG_CONF), &m->cfg);
   put_cpu(next(sec, bufs, &n, SNAP_TAG_CPU), &m->cpu);
   put_devs(next(sec, bufs, &n, SNAP_TAG_DEVS), &m->dev);
   bool ok = put_ram(next(sec, bufs, &n, SNAP_TAG_RAM), m) ||
-            pvl_fail(err, "out of memory saving %u MiB of guest memory",
+            host_fail(err, "out of memory saving %u MiB of guest memory",
                      m->cfg.mem_mib);
   if (ok && m->disk_host.path) ok = put_disk(next(sec, bufs, &n, SNAP_TAG_DISK), m, err);
   if (ok && m->elf.data && !put_elf(next(sec, bufs, &n, SNAP_TAG_ELF), &m->elf)) {
-    ok = pvl_fail(err, "out of memory saving the guest's ELF");
+    ok = host_fail(err, "out of memory saving the guest's ELF");
   }
   if (ok) put_stats(next(sec, bufs, &n, SNAP_TAG_STAT), m);
   for (size_t i = first; ok && i < n; i++) {
-    if (bufs[i].oom) ok = pvl_fail(err, "out of memory saving the machine");
+    if (bufs[i].oom) ok = host_fail(err, "out of memory saving the machine");
     sec[i].data = bufs[i].p;
     sec[i].len = bufs[i].len;
   }
@@ -255,7 +255,7 @@ bool snap_encode_machine(machine *m, snap_section *sec, snap_buf *bufs,
   return true;
 }
 
-bool snap_save(machine *m, const char *path, pvl_error *err) {
+bool snap_save(machine *m, const char *path, host_error *err) {
   snap_section sec[SNAP_MACHINE_SECTIONS];
   snap_buf bufs[SNAP_MACHINE_SECTIONS];
   size_t n = 0;

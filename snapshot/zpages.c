@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "snapshot/snap_int.h"
+#include "snap_int.h"
 
 #define PIECE_PAGES 256u /* 1 MiB */
 #define RUN_PAGES 64u    /* what looks_random judges at once */

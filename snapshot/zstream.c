@@ -12,7 +12,7 @@
  * on too long or has bytes after its end is damage. */
 #include <string.h>
 
-#include "snapshot/snap_int.h"
+#include "snap_int.h"
 
 /* Pieces smaller than this keep the level the stream has. */
 #define SAMPLE_MIN 16384u

@@ -24,7 +24,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-pvlab=${PVLAB:-$(command -v pvlab || echo "$here/../../build/monitor/pvlab")}
+pvlab=${PVLAB:-$(command -v pvlab || echo "$here/../../build/cli/pvlab")}
 # what a student may not change: the build and the tests
 PROTECTED=(tests.grade build.py mkfs.py user/usertests.c user/lazytest.c
            user/schedtest.c user/copytest.c user/writetest.c user/racetest.c

@@ -16,7 +16,7 @@ char GUEST[4096];
 
 void montest_start(const char *name, const char *input, uint32_t mem_mib) {
   machine_config cfg = {.mem_mib = mem_mib, .seed = 0};
-  pvl_error err;
+  host_error err;
   cr_assert(machine_init(&M, &cfg, &err), "%s", err.msg);
   snprintf(GUEST, sizeof GUEST, "%s", spawn_guest(name));
   cr_assert(machine_load_elf(&M, GUEST, &err), "%s", err.msg);

@@ -4,7 +4,7 @@
 #ifndef PVLAB_TESTS_MONTEST_H
 #define PVLAB_TESTS_MONTEST_H
 
-#include "monitor/mon.h"
+#include "mon.h"
 
 extern machine M;
 extern dev_console_mem CON; /* input given to montest_start, output kept */

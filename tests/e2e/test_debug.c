@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
-#include "monitor/mon_cmds.h"
+#include "cli.h"
+#include "mon_cmds.h"
 #include "spawn.h"
 
 static size_t text_len(const char *text) { return text ? strlen(text) : 0; }

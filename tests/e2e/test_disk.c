@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
+#include "cli.h"
 #include "spawn.h"
 
 static size_t text_len(const char *text) { return text ? strlen(text) : 0; }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "monitor/cli.h"
+#include "cli.h"
 #include "spawn.h"
 
 #define RUN(...) spawn_pvlab_run(NULL, 0, __VA_ARGS__, (char *)NULL)

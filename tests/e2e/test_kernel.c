@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/cli.h"
+#include "cli.h"
 #include "spawn.h"
 
 static size_t text_len(const char *text) { return text ? strlen(text) : 0; }

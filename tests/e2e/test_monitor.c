@@ -527,7 +527,7 @@ Test(monitor, info_devices_with_a_disk) {
   start("diskdemo", "write notes.txt hi\n");
   char image[4096];
   snprintf(image, sizeof image, "%s/diskdemo.img", getenv("GUESTS"));
-  pvl_error err;
+  host_error err;
   cr_assert(machine_disk_attach(&M, image, false, &err), "%s", err.msg);
   /* the image is 2048 bytes: a directory sector and three one-sector
    * files; "write" rewrites notes.txt's sector and the directory */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sample-guests/pvos/include/syscalls.h"
+#include "../../sample-guests/pvos/include/syscalls.h"
 #include "spawn.h"
 
 static const char *guest_file(const char *name) {

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
-#include "replay/tap.h"
+#include "cli.h"
+#include "tap.h"
 #include "spawn.h"
 
 static char dir[64];
@@ -164,7 +164,7 @@ Test(replay, keyboard_input_and_the_disk_replay_without_their_sources) {
  * CRCs made right again, so that only the replay can notice). */
 static void tamper(const char *path, const char *tag, size_t offset, uint8_t value) {
   snap_file f;
-  pvl_error err;
+  host_error err;
   cr_assert(snap_file_read(&f, path, &err), "%s", err.msg);
   snap_section sec[32];
   uint8_t *copy = NULL;
@@ -189,7 +189,7 @@ static void tamper(const char *path, const char *tag, size_t offset, uint8_t val
  * brought byte number nth of the input, and that read's icount. */
 static size_t console_byte(const char *path, size_t nth, uint64_t *icount) {
   snap_file f;
-  pvl_error err;
+  host_error err;
   cr_assert(snap_file_read(&f, path, &err), "%s", err.msg);
   const snap_section *log = snap_file_find(&f, "LOG");
   cr_assert(log);
@@ -203,13 +203,13 @@ static size_t console_byte(const char *path, size_t nth, uint64_t *icount) {
     snap_get_u8(&r);
     snap_get_u64(&r);
     uint32_t len = snap_get_u32(&r);
-    if (kind == TAP_READ && nth < seen + len) {
+    if (kind == REPLAY_TAP_READ && nth < seen + len) {
       size_t off = r.pos + (nth - seen);
       *icount = at;
       snap_file_free(&f);
       return off;
     }
-    if (kind == TAP_READ) seen += len;
+    if (kind == REPLAY_TAP_READ) seen += len;
     snap_get_bytes(&r, len);
   }
   cr_assert_fail("byte %zu is not in the log", nth);

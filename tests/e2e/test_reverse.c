@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "montest.h"
-#include "replay/bundle.h"
+#include "bundle.h"
 #include "spawn.h"
 
 /* small enough that hashing all of RAM at every step is cheap */
@@ -33,7 +33,7 @@ static void start(const char *name, const char *input) {
 /* The image as the guest's disk, from its start (a new history). */
 static void attach_disk(const char *image) {
   snprintf(DISK, sizeof DISK, "%s/%s", getenv("GUESTS"), image);
-  pvl_error err;
+  host_error err;
   cr_assert(machine_disk_attach(&M, DISK, false, &err), "%s", err.msg);
   quietly("restart");
 }
@@ -72,7 +72,7 @@ static uint64_t icount(void) { return M.cpu.s.icount; }
 static uint64_t fresh_hash_at(const char *name, uint64_t n, bool latest) {
   machine m;
   machine_config cfg = {.mem_mib = MEM_MIB, .seed = 0};
-  pvl_error err;
+  host_error err;
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   cr_assert(machine_load_elf(&m, spawn_guest(name), &err), "%s", err.msg);
   cr_assert(!DISK[0] || machine_disk_attach(&m, DISK, false, &err), "%s", err.msg);
@@ -501,7 +501,7 @@ Test(reverse, settings_and_info) {
 Test(reverse, a_recorded_session_replays) {
   const char *input = "typed while debugging\n";
   start("echo", input);
-  pvl_error err;
+  host_error err;
   cr_assert(mon_record_start(S, &err), "%s", err.msg);
   quietly("catch hcall console_read");
   quietly("continue");
@@ -525,14 +525,14 @@ Test(reverse, a_recorded_session_replays) {
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   dev_console_mem out = {0};
   m.console_io = dev_console_mem_backend(&out);
-  player p;
-  cr_assert(play_open(&p, &m, path, &err), "%s", err.msg);
-  play_run(&p, UINT64_MAX);
+  replay_player p;
+  cr_assert(replay_play_open(&p, &m, path, &err), "%s", err.msg);
+  replay_play_run(&p, UINT64_MAX);
   cr_expect(!p.diverged, "%s", p.why);
   cr_expect_eq(m.cpu.s.icount, end);
   cr_expect_eq(machine_state_hash(&m), h);
   cr_expect_eq(out.out_len, strlen(input));
-  play_free(&p);
+  replay_play_free(&p);
   dev_console_mem_free(&out);
   machine_free(&m);
   unlink(path);

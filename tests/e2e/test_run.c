@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
+#include "cli.h"
 #include "spawn.h"
 
 static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
@@ -262,7 +262,7 @@ Test(diagnostics, stack_and_heap_addresses_are_not_named_after_the_last_label) {
   /* _end and __global_pointer$ have no size: they must not claim the stack
    * at the top of RAM, which no section covers */
   machine m;
-  pvl_error err;
+  host_error err;
   machine_config cfg = {.mem_mib = 32};
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   cr_assert(machine_load_elf(&m, spawn_guest("hello"), &err), "%s", err.msg);
@@ -270,7 +270,7 @@ Test(diagnostics, stack_and_heap_addresses_are_not_named_after_the_last_label) {
   machine_format_addr(&m, 0x81fffff0u, text, sizeof text);
   cr_expect_str_eq(text, "0x81fffff0");
   uint32_t main_addr;
-  cr_assert(symtab_lookup(&m.elf.syms, "main", &main_addr));
+  cr_assert(elf_symtab_lookup(&m.elf.syms, "main", &main_addr));
   machine_format_addr(&m, main_addr + 4, text, sizeof text);
   char want[64];
   snprintf(want, sizeof want, "main+4 (0x%08x)", main_addr + 4);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/tap.h"
+#include "tap.h"
 #include "spawn.h"
 
 /* A console like a terminal: bytes arrive in ones and twos, and only on
@@ -57,7 +57,7 @@ static dev_console_backend typist_backend(typist *t, const char *text) {
 
 static void start(machine *m, const char *guest) {
   machine_config cfg = {.mem_mib = 4, .seed = 3};
-  pvl_error err;
+  host_error err;
   cr_assert(machine_init(m, &cfg, &err), "%s", err.msg);
   cr_assert(machine_load_elf(m, spawn_guest(guest), &err), "%s", err.msg);
 }
@@ -91,28 +91,28 @@ static machine_stop run_sliced(machine *m, uint64_t step) {
 
 /* A second machine replaying log (encoded and decoded first, as a bundle
  * carries it), with its output in *out. */
-static machine_stop replay(machine *m, tap *t, const tap *log, dev_console_mem *out,
+static machine_stop replay(machine *m, replay_tap *t, const replay_tap *log, dev_console_mem *out,
                            uint64_t step) {
   snap_buf b = {0};
-  cr_assert(tap_encode(log, &b));
+  cr_assert(replay_tap_encode(log, &b));
   m->console_io = dev_console_mem_backend(out);
-  tap_attach(t, m);
-  tap_set_wait(t, log->has_wait); /* as the recording had a window or not */
+  replay_tap_attach(t, m);
+  replay_tap_set_wait(t, log->has_wait); /* as the recording had a window or not */
   t->replay_only = true;
   t->echo = true;
-  pvl_error err;
-  cr_assert(tap_decode(t, b.p, b.len, &err), "%s", err.msg);
+  host_error err;
+  cr_assert(replay_tap_decode(t, b.p, b.len, &err), "%s", err.msg);
   snap_buf_free(&b);
   return step ? run_sliced(m, step) : machine_run(m, UINT64_MAX);
 }
 
 /* echo on machine a, recorded by rec, with text typed at it; polled in
  * slices of step instructions. */
-static outcome record_echo(machine *a, typist *ty, tap *rec, const char *text,
+static outcome record_echo(machine *a, typist *ty, replay_tap *rec, const char *text,
                            uint64_t step) {
   start(a, "echo");
   a->console_io = typist_backend(ty, text);
-  tap_attach(rec, a);
+  replay_tap_attach(rec, a);
   machine_stop st = run_sliced(a, step);
   cr_assert_eq(st, MACHINE_STOP_SHUTDOWN);
   return outcome_of(a, st);
@@ -121,13 +121,13 @@ static outcome record_echo(machine *a, typist *ty, tap *rec, const char *text,
 Test(tap, typed_console_input_replays_exactly) {
   machine a, b;
   typist ty;
-  tap rec, play;
+  replay_tap rec, play;
   /* odd slices: polls everywhere */
   outcome want = record_echo(&a, &ty, &rec, "hello, recorded world\nsecond line\n", 997);
   cr_assert_eq(ty.out.out_len, strlen(ty.text), "echo printed %zu bytes", ty.out.out_len);
   cr_expect(rec.n > 4, "only %zu log entries", rec.n);
   uint64_t bytes, queue, waits;
-  tap_summary(&rec, &bytes, &queue, &waits);
+  replay_tap_summary(&rec, &bytes, &queue, &waits);
   cr_expect_eq(bytes, strlen(ty.text));
 
   /* no input at all but the log, and different slices */
@@ -140,8 +140,8 @@ Test(tap, typed_console_input_replays_exactly) {
   cr_expect_eq(play.pos, play.n, "%zu of %zu entries served", play.pos, play.n);
   cr_assert_eq(out.out_len, ty.out.out_len);
   cr_expect(memcmp(out.out, ty.out.out, out.out_len) == 0);
-  tap_detach(&play);
-  tap_detach(&rec);
+  replay_tap_detach(&play);
+  replay_tap_detach(&rec);
   dev_console_mem_free(&out);
   dev_console_mem_free(&ty.out);
   machine_free(&a);
@@ -150,28 +150,28 @@ Test(tap, typed_console_input_replays_exactly) {
 
 Test(tap, an_idle_run_logs_nothing) {
   machine a;
-  tap rec;
+  replay_tap rec;
   start(&a, "hello");
-  tap_attach(&rec, &a);
+  replay_tap_attach(&rec, &a);
   machine_stop st = machine_run(&a, UINT64_MAX);
   cr_assert_eq(st, MACHINE_STOP_SHUTDOWN);
   /* hello never reads: at most the console's one "ready" answer */
   cr_expect_leq(rec.n, 1, "%zu entries", rec.n);
-  tap_detach(&rec);
+  replay_tap_detach(&rec);
   machine_free(&a);
 }
 
 Test(tap, a_changed_byte_is_caught) {
   machine a, b;
   typist ty;
-  tap rec, play;
+  replay_tap rec, play;
   outcome want = record_echo(&a, &ty, &rec, "abcdefgh\n", 500);
   /* the last console byte the log gives becomes another: it stays in the
    * guest's buffer to the end (earlier ones are overwritten) */
   size_t i = rec.n;
-  while (i > 0 && !(rec.e[i - 1].kind == TAP_READ && (int64_t)rec.e[i - 1].val > 0)) i--;
+  while (i > 0 && !(rec.e[i - 1].kind == REPLAY_TAP_READ && (int64_t)rec.e[i - 1].val > 0)) i--;
   cr_assert_gt(i, 0);
-  tap_entry *last = &rec.e[i - 1];
+  replay_tap_entry *last = &rec.e[i - 1];
   rec.data[last->off + last->len - 1] = '*';
   start(&b, "echo");
   dev_console_mem out = {0};
@@ -180,8 +180,8 @@ Test(tap, a_changed_byte_is_caught) {
   cr_expect_neq(got.hash, want.hash, "a different byte left no trace");
   cr_assert_eq(out.out_len, strlen(ty.text));
   cr_expect_eq(out.out[out.out_len - 1], '*', "the replay did not use the changed byte");
-  tap_detach(&play);
-  tap_detach(&rec);
+  replay_tap_detach(&play);
+  replay_tap_detach(&rec);
   dev_console_mem_free(&out);
   dev_console_mem_free(&ty.out);
   machine_free(&a);
@@ -190,9 +190,9 @@ Test(tap, a_changed_byte_is_caught) {
 
 /* Replays rec's log of fbdemo on a fresh machine b and checks it ends as
  * a did; b is left for further checks (the caller frees it). */
-static void expect_fbdemo_replays(machine *a, const tap *rec, const outcome *want,
+static void expect_fbdemo_replays(machine *a, const replay_tap *rec, const outcome *want,
                                   machine *b) {
-  tap play;
+  replay_tap play;
   start(b, "fbdemo");
   dev_console_mem out = {0};
   machine_stop st = replay(b, &play, rec, &out, 0);
@@ -201,30 +201,30 @@ static void expect_fbdemo_replays(machine *a, const tap *rec, const outcome *wan
   cr_expect(!play.diverged, "%s", play.why);
   cr_expect_eq(b->dev.input.delivered, a->dev.input.delivered);
   cr_expect_eq(b->dev.timer.idle_ns, a->dev.timer.idle_ns);
-  tap_detach(&play);
+  replay_tap_detach(&play);
   dev_console_mem_free(&out);
 }
 
 Test(tap, input_events_replay_exactly) {
   machine a, b;
-  tap rec;
+  replay_tap rec;
   dev_input_script script;
   char why[256];
   start(&a, "fbdemo");
   cr_assert(dev_input_script_parse(&script, "<right><right><down>x<click:10,20><quit>",
                                    why, sizeof why), "%s", why);
   a.input_io = dev_input_script_backend(&script);
-  tap_attach(&rec, &a);
+  replay_tap_attach(&rec, &a);
   machine_stop st = run_sliced(&a, 100000);
   outcome want = outcome_of(&a, st);
   uint64_t bytes, queue, waits;
-  tap_summary(&rec, &bytes, &queue, &waits);
+  replay_tap_summary(&rec, &bytes, &queue, &waits);
   cr_expect_gt(queue, 0, "no queue change was logged");
   cr_expect_gt(a.dev.input.delivered, 3, "fbdemo read %llu events",
                (unsigned long long)a.dev.input.delivered);
 
   expect_fbdemo_replays(&a, &rec, &want, &b);
-  tap_detach(&rec);
+  replay_tap_detach(&rec);
   dev_input_script_free(&script);
   machine_free(&a);
   machine_free(&b);
@@ -236,13 +236,13 @@ Test(tap, input_events_replay_exactly) {
 Test(tap, a_session_replays_behind_its_frontier_and_goes_live_beyond) {
   machine a, b;
   typist ty;
-  tap t;
+  replay_tap t;
   start(&a, "echo");
   a.console_io = typist_backend(&ty, "first\nsecond\n");
-  tap_attach(&t, &a);
+  replay_tap_attach(&t, &a);
   /* live up to the middle of the input */
   while (ty.pos < 6) cr_assert_eq(machine_run(&a, a.cpu.s.icount + 300), MACHINE_STOP_LIMIT);
-  tap_advance(&t);
+  replay_tap_advance(&t);
   uint64_t middle = a.cpu.s.icount;
   size_t shown = ty.out.out_len;
   cr_assert_eq(t.frontier, middle);
@@ -250,22 +250,22 @@ Test(tap, a_session_replays_behind_its_frontier_and_goes_live_beyond) {
   /* the same session on a fresh machine from the start: its past */
   start(&b, "echo");
   b.console_io = a.console_io; /* the very same live console */
-  tap moved = t;
+  replay_tap moved = t;
   moved.m = &b;
   b.console_io = (dev_console_backend){&moved, a.console_io.write, a.console_io.read,
                                        a.console_io.ready};
   b.input_io = a.input_io;
   b.input_io.ctx = &moved;
-  tap_mark zero = {0, 0};
-  tap_seek(&moved, &zero);
-  cr_assert(tap_replaying(&moved));
+  replay_tap_mark zero = {0, 0};
+  replay_tap_seek(&moved, &zero);
+  cr_assert(replay_tap_replaying(&moved));
   cr_assert_eq(machine_run(&b, middle), MACHINE_STOP_LIMIT);
   cr_expect_eq(b.cpu.s.icount, middle);
   cr_expect_eq(machine_state_hash(&b), machine_state_hash(&a), "the past differs");
   cr_expect_eq(ty.out.out_len, shown, "output was shown again");
   cr_expect(!moved.diverged, "%s", moved.why);
   /* beyond the frontier: live, the rest of the input arrives */
-  cr_assert(!tap_replaying(&moved));
+  cr_assert(!replay_tap_replaying(&moved));
   cr_assert_eq(machine_run(&b, UINT64_MAX), MACHINE_STOP_SHUTDOWN);
   cr_expect_eq(ty.out.out_len, strlen(ty.text), "%.*s", (int)ty.out.out_len, ty.out.out);
   cr_expect(memcmp(ty.out.out, ty.text, strlen(ty.text)) == 0);
@@ -283,43 +283,43 @@ Test(tap, a_session_replays_behind_its_frontier_and_goes_live_beyond) {
 Test(tap, damaged_logs_are_refused) {
   machine a;
   typist ty;
-  tap rec, other;
+  replay_tap rec, other;
   record_echo(&a, &ty, &rec, "xyz\n", 300);
   snap_buf b = {0};
-  cr_assert(tap_encode(&rec, &b));
-  tap_attach(&other, &a);
-  pvl_error err;
+  cr_assert(replay_tap_encode(&rec, &b));
+  replay_tap_attach(&other, &a);
+  host_error err;
   /* cut short anywhere */
   for (size_t len = 0; len < b.len; len += 1 + len / 8) {
-    cr_expect(!tap_decode(&other, b.p, len, &err), "a log of %zu of %zu bytes was accepted",
+    cr_expect(!replay_tap_decode(&other, b.p, len, &err), "a log of %zu of %zu bytes was accepted",
               len, b.len);
   }
   /* a count that lies */
   uint8_t *copy = malloc(b.len);
   memcpy(copy, b.p, b.len);
   copy[7] = 0x7f;
-  cr_expect(!tap_decode(&other, copy, b.len, &err));
+  cr_expect(!replay_tap_decode(&other, copy, b.len, &err));
   cr_expect(strstr(err.msg, "entries"), "%s", err.msg);
   /* an unknown kind in the first entry (after count and icount, pc) */
   memcpy(copy, b.p, b.len);
   copy[8 + 8 + 4] = 99;
-  cr_expect(!tap_decode(&other, copy, b.len, &err));
+  cr_expect(!replay_tap_decode(&other, copy, b.len, &err));
   cr_expect(strstr(err.msg, "unknown kind"), "%s", err.msg);
   /* trailing bytes */
   uint8_t *longer = malloc(b.len + 1);
   memcpy(longer, b.p, b.len);
   longer[b.len] = 0;
-  cr_expect(!tap_decode(&other, longer, b.len + 1, &err));
+  cr_expect(!replay_tap_decode(&other, longer, b.len + 1, &err));
   cr_expect(strstr(err.msg, "after its last entry"), "%s", err.msg);
   /* the real one still decodes, and the refusals left the log empty */
   cr_expect_eq(other.n, 0);
-  cr_expect(tap_decode(&other, b.p, b.len, &err), "%s", err.msg);
+  cr_expect(replay_tap_decode(&other, b.p, b.len, &err), "%s", err.msg);
   cr_expect_eq(other.n, rec.n);
   free(copy);
   free(longer);
   snap_buf_free(&b);
-  tap_detach(&other);
-  tap_detach(&rec);
+  replay_tap_detach(&other);
+  replay_tap_detach(&rec);
   dev_console_mem_free(&ty.out);
   machine_free(&a);
 }
@@ -351,20 +351,20 @@ static bool window_wait(void *ctx, uint64_t *now_ns, uint64_t until_ns, uint32_t
 Test(tap, a_window_s_waits_and_events_replay_exactly) {
   machine a, b;
   window w = {0};
-  tap rec;
+  replay_tap rec;
   start(&a, "fbdemo");
   a.input_io = (dev_input_backend){&w, window_poll, window_wait};
-  tap_attach(&rec, &a);
+  replay_tap_attach(&rec, &a);
   machine_stop st = run_sliced(&a, 5003);
   outcome want = outcome_of(&a, st);
   uint64_t bytes, queue, waits;
-  tap_summary(&rec, &bytes, &queue, &waits);
+  replay_tap_summary(&rec, &bytes, &queue, &waits);
   cr_expect_gt(waits, 0, "no idle wait was logged (%u waits, %u polls, %u sent, stop %d)", w.waits, w.polls, w.sent, st);
   cr_expect_gt(queue, 5, "%llu queue changes", (unsigned long long)queue);
   cr_expect_gt(a.dev.timer.idle_ns, 0, "the waits moved no virtual time");
 
   expect_fbdemo_replays(&a, &rec, &want, &b);
-  tap_detach(&rec);
+  replay_tap_detach(&rec);
   machine_free(&a);
   machine_free(&b);
 }

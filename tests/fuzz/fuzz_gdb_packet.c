@@ -1,4 +1,4 @@
-/* The gdb stub's packet framing (monitor/gdb_packet.c) under fire: any
+/* The gdb stub's packet framing (gdb/packet.c) under fire: any
  * byte stream is fed through gdb_rx_byte, and every packet it accepts must
  * be within the size limit, NUL-terminated, and frame back (gdb_frame)
  * into bytes that decode to the same packet.  Built with FUZZ_DRIVER it is
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/gdb.h"
+#include "gdb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

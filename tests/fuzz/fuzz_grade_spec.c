@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "course/grade.h"
+#include "grade.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   course_spec s;
-  pvl_error err;
+  host_error err;
   if (course_spec_parse(&s, (const char *)data, size, "fuzz.grade", &err)) {
     if (s.ntests == 0) abort();
     course_spec_free(&s);

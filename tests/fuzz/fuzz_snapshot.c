@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine/machine.h"
-#include "replay/bundle.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "bundle.h"
+#include "snapshot.h"
 
 /* Larger machines are skipped: restoring 2 GiB per input would make the
  * fuzzer crawl, and the code paths are the same. */
@@ -35,7 +35,7 @@ static size_t accepted; /* inputs restored (and run) */
 
 static void fresh_target(void) {
   machine_config cfg = {.mem_mib = 1, .seed = 1};
-  pvl_error err;
+  host_error err;
   if (target_ready) machine_free(&target);
   if (!machine_init(&target, &cfg, &err)) abort();
   target_ready = true;
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!target_ready) fresh_target();
   if (!sink) sink = fopen("/dev/null", "w");
   snap_file f;
-  pvl_error err;
+  host_error err;
   err.msg[0] = 0;
   if (!snap_file_parse(&f, data, size, "fuzz.pvsnap", &err)) {
     if (!err.msg[0]) abort(); /* a refusal always says why */
@@ -62,14 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (f.kind == SNAP_KIND_BUNDLE) {
     /* a recording: its log and hashes too, then a replay that must either
      * follow them or say where it left them */
-    if (sink) bundle_describe(&f, sink);
-    player p;
-    if (!play_open_file(&p, &target, &f, &err)) {
+    if (sink) replay_bundle_describe(&f, sink);
+    replay_player p;
+    if (!replay_play_open_file(&p, &target, &f, &err)) {
       if (!err.msg[0] || machine_state_hash(&target) != before) abort();
     } else {
-      play_run(&p, target.cpu.s.icount + FUZZ_RUN_INSNS);
+      replay_play_run(&p, target.cpu.s.icount + FUZZ_RUN_INSNS);
       if (p.diverged && !p.why[0]) abort();
-      play_free(&p);
+      replay_play_free(&p);
       fresh_target();
       accepted++;
     }
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pvabi/hcall.h"
+#include "pvabi_calls.h"
 
 /* ---- The corpus */
 
@@ -141,7 +141,7 @@ static bool seed(corpus *c, const char *elf, const char *disk, const char *input
   snprintf(img, sizeof img, "%s/%s", dir, disk ? disk : "");
   machine m;
   machine_config cfg = {.mem_mib = 4, .seed = 3, .jitter = jitter};
-  pvl_error err;
+  host_error err;
   dev_console_mem con = {.in = (const uint8_t *)input, .in_len = strlen(input)};
   bool ok = machine_init(&m, &cfg, &err) && machine_load_elf(&m, path, &err) &&
             (!disk || machine_disk_attach(&m, img, false, &err));
@@ -172,18 +172,18 @@ static bool seed_bundle(corpus *c, const char *elf, const char *input) {
   snprintf(path, sizeof path, "%s/%s", dir, elf);
   machine m;
   machine_config cfg = {.mem_mib = 2, .seed = 5};
-  pvl_error err;
+  host_error err;
   dev_console_mem con = {.in = (const uint8_t *)input, .in_len = strlen(input)};
-  recorder rec;
+  replay_recorder rec;
   int fd = mkstemp(file);
   bool ok = fd >= 0 && machine_init(&m, &cfg, &err) && machine_load_elf(&m, path, &err);
   if (ok) {
     m.console_io = dev_console_mem_backend(&con);
-    ok = rec_start(&rec, &m, 1000, &err);
+    ok = replay_record_start(&rec, &m, 1000, &err);
     if (ok) {
-      rec_run(&rec, UINT64_MAX);
-      ok = rec_save(&rec, file, &err);
-      rec_free(&rec);
+      replay_record_run(&rec, UINT64_MAX);
+      ok = replay_record_save(&rec, file, &err);
+      replay_record_free(&rec);
     }
     machine_free(&m);
   }

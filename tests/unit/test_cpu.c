@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/cpu.h"
+#include "cpu.h"
 
 #define RAM_SIZE (64u * 1024u)
 #define BASE CPU_RAM_BASE

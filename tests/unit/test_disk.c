@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "machine.h"
+#include "pvabi_calls.h"
 
 #define BASE CPU_RAM_BASE
 #define RAM_BYTES (1u << 20)
@@ -108,7 +108,7 @@ static void remove_dir(void) {
 
 static void init_machine(machine *mm) {
   machine_config cfg = {.mem_mib = RAM_BYTES >> 20, .seed = 1};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(mm, &cfg, &err), "%s", err.msg);
 }
 
@@ -128,7 +128,7 @@ static void teardown(void) {
 TestSuite(disk, .init = setup, .fini = teardown);
 
 static void attach(machine *mm, bool persist) {
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_disk_attach(mm, image, persist, &err), "%s", err.msg);
 }
 
@@ -324,7 +324,7 @@ Test(disk, writes_never_touch_the_image_without_disk_write) {
   fill(&m, BUF, 0, PV_DISK_MAX_COUNT, 1);
   expect_status(disk_write(0, BUF, PV_DISK_MAX_COUNT), PV_OK);
   expect_status(call(PV_HC_DISK_FLUSH, 0, 0, 0), PV_OK);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_expect(machine_disk_commit(&m, &err), "%s", err.msg);
   machine_free(&m);
   init_machine(&m);
@@ -447,7 +447,7 @@ Test(disk, host_read_failure_is_eio) {
 
 static void expect_attach_refused(const char *path, bool persist,
                                   const char *needle) {
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_expect(!machine_disk_attach(&m, path, persist, &err), "%s accepted", path);
   cr_expect(strstr(err.msg, path), "message does not name %s: %s", path, err.msg);
   cr_expect(strstr(err.msg, needle), "message lacks \"%s\": %s", needle, err.msg);
@@ -488,7 +488,7 @@ Test(disk, disk_write_refuses_a_read_only_image) {
 
 Test(disk, a_refused_attach_keeps_the_attached_disk) {
   attach(&m, false);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_expect(!machine_disk_attach(&m, "/nonexistent/x.img", false, &err));
   cr_expect_eq(m.dev.disk.sectors, NSECT);
   expect_status(disk_read(1, BUF, 1), PV_OK);
@@ -641,7 +641,7 @@ Test(disk, flush_commits_to_the_image_and_leaves_no_temp_file) {
   /* a second round of writes and a commit at the end, as `pvlab run` does */
   fill(&m, BUF, 45, 10, 2);
   expect_status(disk_write(45, BUF, 10), PV_OK);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_expect(machine_disk_commit(&m, &err), "%s", err.msg);
   cr_expect_eq(m.stats.disk_commits, 2);
   size_t n;
@@ -665,7 +665,7 @@ Test(disk, the_hash_does_not_depend_on_flushing) {
   char copy[256];
   snprintf(copy, sizeof copy, "%s/copy.img", dir);
   make_image(copy, NSECT, 0);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_disk_attach(&other, copy, true, &err), "%s", err.msg);
   write_sectors(&other, s, g, 2);
   cr_assert_eq(call_on(&other, PV_HC_DISK_FLUSH, 0, 0, 0), PV_OK);
@@ -677,7 +677,7 @@ Test(disk, commit_through_a_symlink_replaces_the_target) {
   char link[256];
   snprintf(link, sizeof link, "%s/link.img", dir);
   cr_assert_eq(symlink("disk.img", link), 0);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_disk_attach(&m, link, true, &err), "%s", err.msg);
   fill(&m, BUF, 0, 1, 3);
   expect_status(disk_write(0, BUF, 1), PV_OK);
@@ -716,7 +716,7 @@ Test(disk, a_failed_commit_leaves_the_old_image_and_no_temp_file) {
     hook_plan plan = {before_rename[k], 1, false, 0};
     m.disk_host.commit_hook = hook;
     m.disk_host.commit_hook_ctx = &plan;
-    pvl_error err = {{0}};
+    host_error err = {{0}};
     cr_expect(!machine_disk_commit(&m, &err), "%s did not fail", step_names[k]);
     cr_expect(strstr(err.msg, image) && strstr(err.msg, "the image is unchanged"),
               "%s: %s", step_names[k], err.msg);
@@ -740,7 +740,7 @@ Test(disk, a_failed_directory_sync_reports_but_the_image_is_new) {
   hook_plan plan = {DEV_DISK_STEP_SYNC_DIR, 1, false, 0};
   m.disk_host.commit_hook = hook;
   m.disk_host.commit_hook_ctx = &plan;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_expect(!machine_disk_commit(&m, &err));
   cr_expect(strstr(err.msg, "syncing its directory"), "%s", err.msg);
   expect_image_is(1, 0, 1, 0);
@@ -755,7 +755,7 @@ Test(disk, a_failed_directory_sync_reports_but_the_image_is_new) {
 static void child_commit(hook_plan *plan) {
   machine c;
   machine_config cfg = {.mem_mib = 1};
-  pvl_error err;
+  host_error err;
   if (!machine_init(&c, &cfg, &err) ||
       !machine_disk_attach(&c, image, true, &err)) {
     _exit(2);
@@ -855,7 +855,7 @@ static pid_t start_big_commit(const uint8_t *new) {
     close(fds[0]);
     machine c;
     machine_config cfg = {.mem_mib = 1};
-    pvl_error err;
+    host_error err;
     if (!machine_init(&c, &cfg, &err) ||
         !machine_disk_attach(&c, image, true, &err)) {
       _exit(2);

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "pvabi_calls.h"
+#include "snapshot.h"
 
 #define BASE CPU_RAM_BASE
 #define RAM_BYTES (1u << 20)
@@ -41,7 +41,7 @@ static dev_frame frame;
 static void setup(void) {
   machine_config cfg = {.mem_mib = 1, .seed = 1, .display_width = W,
                         .display_height = H};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   cr_assert(dev_frame_init(&frame, W, H));
   m.display_io = dev_frame_backend(&frame);
@@ -114,7 +114,7 @@ Test(display, fb_info_gives_size_and_format) {
 Test(display, default_size_is_640x480) {
   machine d;
   machine_config cfg = {.mem_mib = 2};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&d, &cfg, &err), "%s", err.msg);
   cr_expect_eq(d.cfg.display_width, MACHINE_DEFAULT_DISPLAY_W);
   cr_expect_eq(d.cfg.display_height, MACHINE_DEFAULT_DISPLAY_H);
@@ -126,7 +126,7 @@ Test(display, default_size_is_640x480) {
 static void expect_size_refused(uint32_t w, uint32_t h) {
   machine d;
   machine_config cfg = {.mem_mib = 1, .display_width = w, .display_height = h};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!machine_init(&d, &cfg, &err), "%ux%u accepted", w, h);
   char want[64];
   snprintf(want, sizeof want, "%ux%u", w ? w : 640, h ? h : 480);
@@ -147,7 +147,7 @@ Test(display, sizes_out_of_range_are_refused) {
 Test(display, extreme_sizes_are_accepted) {
   machine d;
   machine_config cfg = {.mem_mib = 1, .display_width = 4096, .display_height = 16};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&d, &cfg, &err), "%s", err.msg);
   machine_free(&d);
   cfg.display_width = 16;
@@ -581,7 +581,7 @@ Test(input, a_window_that_closes_during_a_wait_ends_it_with_quit) {
   cr_expect_eq(fk.last_until, UINT64_MAX);
   cr_expect_eq(m.dev.input.quit, 1);
   cr_expect_eq(m.dev.input.quit_deadline_ns,
-               dev_timer_now(&m.dev.timer, m.cpu.s.icount) - 1 + MACHINE_QUIT_GRACE_NS,
+               dev_timer_now(&m.dev.timer, m.cpu.s.icount) - 1 + DEV_QUIT_GRACE_NS,
                "deadline %llu", (unsigned long long)m.dev.input.quit_deadline_ns);
 }
 
@@ -607,7 +607,7 @@ Test(input, a_guest_that_ignores_quit_is_stopped_at_the_deadline) {
   cpu_code_written(&m.cpu, CODE, 4);
   cpu_reset(&m.cpu, CODE);
   cr_expect_eq(machine_run(&m, 1000), MACHINE_STOP_LIMIT);
-  cr_assert_eq(m.dev.input.quit_deadline_ns, MACHINE_QUIT_GRACE_NS,
+  cr_assert_eq(m.dev.input.quit_deadline_ns, DEV_QUIT_GRACE_NS,
                "QUIT queued at time 0 gives the deadline of the grace");
   /* a shorter deadline so the test need not run a billion instructions */
   m.dev.input.quit_deadline_ns = 50000;
@@ -727,7 +727,7 @@ Test(input, script_hands_over_to_the_window_when_used_up) {
 
 static void setup_pair(machine *a, machine *b) {
   machine_config cfg = {.mem_mib = 1, .display_width = W, .display_height = H};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(a, &cfg, &err), "%s", err.msg);
   cr_assert(machine_init(b, &cfg, &err), "%s", err.msg);
 }
@@ -788,7 +788,7 @@ Test(input, the_state_hash_covers_the_display) {
   machine_free(&b);
   machine_config c1 = {.mem_mib = 1, .display_width = 64, .display_height = 32};
   machine_config c2 = {.mem_mib = 1, .display_width = 32, .display_height = 64};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&a, &c1, &err) && machine_init(&b, &c2, &err));
   cr_expect_neq(machine_state_hash(&a), machine_state_hash(&b));
   machine_free(&a);
@@ -809,7 +809,7 @@ static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Decodes what snap_png_write writes, checking every chunk's CRC. */
+/* Decodes what dev_png_write writes, checking every chunk's CRC. */
 static void png_decode(const char *path, png *out) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
@@ -893,8 +893,8 @@ Test(png, pixels_survive_the_round_trip) {
   px[2] = 0x0000ff;
   char path[128];
   snprintf(path, sizeof path, "%s/shot.png", tmpdir);
-  pvl_error err = {{0}};
-  cr_assert(snap_png_write(path, px, PW, PH, &err), "%s", err.msg);
+  host_error err = {{0}};
+  cr_assert(dev_png_write(path, px, PW, PH, &err), "%s", err.msg);
   png p;
   png_decode(path, &p);
   cr_expect_eq(p.width, PW);
@@ -920,7 +920,7 @@ Test(png, pixels_survive_the_round_trip) {
 Test(png, the_frame_of_a_machine_saves_as_it_was_flushed) {
   machine_config cfg = {.mem_mib = 1, .display_width = 16, .display_height = 16};
   machine d;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&d, &cfg, &err), "%s", err.msg);
   dev_frame f;
   cr_assert(dev_frame_init(&f, 16, 16));
@@ -934,7 +934,7 @@ Test(png, the_frame_of_a_machine_saves_as_it_was_flushed) {
   dev_frame_copy(&f, guest, 64, 0, 0, 16, 16);
   char path[128];
   snprintf(path, sizeof path, "%s/frame.png", tmpdir);
-  cr_assert(snap_png_write(path, f.pixels, f.width, f.height, &err), "%s", err.msg);
+  cr_assert(dev_png_write(path, f.pixels, f.width, f.height, &err), "%s", err.msg);
   png p;
   png_decode(path, &p);
   for (int i = 0; i < 256; i++) {
@@ -953,8 +953,8 @@ Test(png, an_existing_file_is_replaced_whole) {
   for (int i = 0; i < 100000; i++) fputc('x', f);
   fclose(f);
   uint32_t px[4] = {1, 2, 3, 4};
-  pvl_error err = {{0}};
-  cr_assert(snap_png_write(path, px, 2, 2, &err), "%s", err.msg);
+  host_error err = {{0}};
+  cr_assert(dev_png_write(path, px, 2, 2, &err), "%s", err.msg);
   png p;
   png_decode(path, &p); /* fails on trailing bytes of the old file */
   cr_expect_eq(p.width, 2);
@@ -966,12 +966,12 @@ Test(png, errors_name_the_file_and_leave_nothing) {
   char path[160];
   snprintf(path, sizeof path, "%s/no-such-dir/shot.png", tmpdir);
   uint32_t px[1] = {0};
-  pvl_error err = {{0}};
-  cr_expect(!snap_png_write(path, px, 1, 1, &err));
+  host_error err = {{0}};
+  cr_expect(!dev_png_write(path, px, 1, 1, &err));
   cr_expect(strstr(err.msg, path), "message lacks the path: %s", err.msg);
   cr_expect(strstr(err.msg, "No such file"), "message lacks the reason: %s", err.msg);
   snprintf(path, sizeof path, "%s/empty.png", tmpdir);
-  cr_expect(!snap_png_write(path, px, 0, 1, &err));
+  cr_expect(!dev_png_write(path, px, 0, 1, &err));
   cr_expect(strstr(err.msg, path), "%s", err.msg);
   cr_expect_eq(files_in(tmpdir), 0);
   /* a directory in the way: the rename fails, the temporary file goes */
@@ -981,7 +981,7 @@ Test(png, errors_name_the_file_and_leave_nothing) {
   snprintf(inner, sizeof inner, "%s/keep", path);
   FILE *f = fopen(inner, "w");
   fclose(f);
-  cr_expect(!snap_png_write(path, px, 1, 1, &err));
+  cr_expect(!dev_png_write(path, px, 1, 1, &err));
   cr_expect(strstr(err.msg, path), "%s", err.msg);
   cr_expect_eq(files_in(tmpdir), 1, "a temporary file was left behind");
   cr_expect_eq(access(inner, F_OK), 0);

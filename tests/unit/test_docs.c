@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/mon_cmds.h"
-#include "pvabi/hcall.h"
+#include "mon_cmds.h"
+#include "pvabi_calls.h"
 
 static char *read_doc(const char *rel) {
   char path[4096];

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "machine/elf.h"
+#include "elf_image.h"
 
 #define NAME "guest.elf"
 #define BASE 0x80000000u
@@ -188,7 +188,7 @@ static bool image_empty(const elf_image *img) {
          !img->syms.syms && !img->syms.by_name;
 }
 
-static void expect_msg(const pvl_error *err, const char *name,
+static void expect_msg(const host_error *err, const char *name,
                        const char *what) {
   cr_expect(strstr(err->msg, name), "message does not name %s: \"%s\"", name,
             err->msg);
@@ -201,7 +201,7 @@ static void expect_parse_fails(const uint8_t *data, size_t size,
                                const char *what) {
   elf_image img;
   memset(&img, 0x5a, sizeof img); /* parse must not rely on a clean struct */
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!elf_parse(&img, data, size, NAME, &err),
             "accepted; expected a refusal about \"%s\"", what);
   expect_msg(&err, NAME, what);
@@ -213,7 +213,7 @@ static void expect_parse_fails(const uint8_t *data, size_t size,
 /* elf_parse accepts; elf_load refuses with what and leaves RAM alone. */
 static void expect_load_fails(const elfb *e, const char *what) {
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e->b, e->size, NAME, &err), "parse: %s", err.msg);
   fill_ram();
   cr_assert(!elf_load(&img, ram, BASE, RAM_SIZE, false, &err),
@@ -230,7 +230,7 @@ Test(elf, valid_executable_loads) {
   elfb e;
   build(&e);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   cr_expect_str_eq(img.name, NAME);
   cr_expect_eq(img.size, FILE_SIZE);
@@ -271,7 +271,7 @@ Test(elf, clear_ram_zeroes_everything_else) {
   elfb e;
   build(&e);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   fill_ram();
   cr_assert(elf_load(&img, ram, BASE, RAM_SIZE, true, &err), "%s", err.msg);
@@ -298,45 +298,45 @@ Test(elf, symbols_are_readable) {
   elfb e;
   build(&e);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
-  const symtab *t = &img.syms;
+  const elf_symtab *t = &img.syms;
   cr_expect_eq(t->n, 4, "kept %zu symbols, want _start counter buffer loop",
                t->n);
   char buf[64];
-  cr_expect(symtab_format(t, TEXT_ADDR, buf, sizeof buf));
+  cr_expect(elf_symtab_format(t, TEXT_ADDR, buf, sizeof buf));
   cr_expect_str_eq(buf, "_start");
-  cr_expect(symtab_format(t, TEXT_ADDR + 4, buf, sizeof buf));
+  cr_expect(elf_symtab_format(t, TEXT_ADDR + 4, buf, sizeof buf));
   cr_expect_str_eq(buf, "_start+4");
-  cr_expect(symtab_format(t, DATA_ADDR + 2, buf, sizeof buf));
+  cr_expect(elf_symtab_format(t, DATA_ADDR + 2, buf, sizeof buf));
   cr_expect_str_eq(buf, "counter+2");
-  cr_expect(symtab_format(t, DATA_ADDR + 0x10, buf, sizeof buf));
+  cr_expect(elf_symtab_format(t, DATA_ADDR + 0x10, buf, sizeof buf));
   cr_expect_str_eq(buf, "buffer+8");
-  cr_expect(!symtab_format(t, DATA_ADDR + 4, buf, sizeof buf),
+  cr_expect(!elf_symtab_format(t, DATA_ADDR + 4, buf, sizeof buf),
             "gap between counter and buffer: \"%s\"", buf);
-  const sym *s = symtab_find(t, TEXT_ADDR);
+  const elf_sym *s = elf_symtab_find(t, TEXT_ADDR);
   cr_assert_not_null(s);
   cr_expect(s->is_func);
   cr_expect_eq(s->size, TEXT_SIZE);
-  s = symtab_find(t, DATA_ADDR);
+  s = elf_symtab_find(t, DATA_ADDR);
   cr_assert_not_null(s);
   cr_expect(!s->is_func);
 
   uint32_t addr = 0;
-  cr_expect(symtab_lookup(t, "_start", &addr));
+  cr_expect(elf_symtab_lookup(t, "_start", &addr));
   cr_expect_eq(addr, TEXT_ADDR);
-  cr_expect(symtab_lookup(t, "counter", &addr));
+  cr_expect(elf_symtab_lookup(t, "counter", &addr));
   cr_expect_eq(addr, DATA_ADDR);
-  cr_expect(symtab_lookup(t, "buffer", &addr));
+  cr_expect(elf_symtab_lookup(t, "buffer", &addr));
   cr_expect_eq(addr, DATA_ADDR + 8);
-  cr_expect(symtab_lookup(t, "loop", &addr));
+  cr_expect(elf_symtab_lookup(t, "loop", &addr));
   cr_expect_eq(addr, TEXT_ADDR + 8);
   /* section, file, mapping, .L, undefined and absolute symbols are not
    * code or data locations and are dropped */
   const char *dropped[] = {".text", "crt0.c", "$x", ".L3", "undefined_ext",
                            "absolute", ""};
   for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
-    cr_expect(!symtab_lookup(t, dropped[i], &addr), "kept %s", dropped[i]);
+    cr_expect(!elf_symtab_lookup(t, dropped[i], &addr), "kept %s", dropped[i]);
   }
   elf_free(&img);
 }
@@ -348,11 +348,11 @@ Test(elf, stripped_file_loads_without_symbols) {
   w16(&e, E_SHNUM, 0);
   e.size = SYMTAB_OFF; /* and the tables are cut off too */
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   cr_expect_eq(img.syms.n, 0);
   char buf[16];
-  cr_expect(!symtab_format(&img.syms, TEXT_ADDR, buf, sizeof buf));
+  cr_expect(!elf_symtab_format(&img.syms, TEXT_ADDR, buf, sizeof buf));
   fill_ram();
   cr_expect(elf_load(&img, ram, BASE, RAM_SIZE, false, &err), "%s", err.msg);
   elf_free(&img);
@@ -365,7 +365,7 @@ Test(elf, non_load_and_empty_segments_are_skipped) {
   phdr(&e, 2, 4 /* PT_NOTE */, 0, 0, 0x10, 0x10, 4);
   phdr(&e, 3, 1, 0, BASE + 0x3000, 0, 0, 6); /* PT_LOAD with memsz 0 */
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   cr_expect_eq(img.nsegs, 2);
   fill_ram();
@@ -379,7 +379,7 @@ Test(elf, segment_may_fill_ram_exactly) {
   build(&e);
   w32(&e, PH(1) + P_MEMSZ, BASE + RAM_SIZE - DATA_ADDR);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   fill_ram();
   cr_expect(elf_load(&img, ram, BASE, RAM_SIZE, false, &err), "%s", err.msg);
@@ -524,7 +524,7 @@ Test(elf, segment_bytes_past_end_of_file) {
   /* a segment ending exactly at the end of the file is fine */
   w32(&e, PH(1) + P_OFFSET, FILE_SIZE - DATA_FILESZ);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_expect(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   elf_free(&img);
 }
@@ -606,7 +606,7 @@ Test(elf, overlapping_segments) {
   w32(&e, PH(1) + P_VADDR, TEXT_ADDR + TEXT_SIZE);
   w32(&e, PH(1) + P_PADDR, TEXT_ADDR + TEXT_SIZE);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
   fill_ram();
   cr_expect(elf_load(&img, ram, BASE, RAM_SIZE, false, &err), "%s", err.msg);
@@ -722,7 +722,7 @@ Test(elf_open, missing_file_names_path_and_reason,
   char path[128];
   snprintf(path, sizeof path, "%s/no-such-guest.elf", tmpdir);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!elf_open(&img, path, &err));
   expect_msg(&err, path, strerror(ENOENT));
   cr_expect(image_empty(&img));
@@ -737,14 +737,14 @@ Test(elf_open, reads_a_file_from_disk, .init = make_tmpdir,
   snprintf(path, sizeof path, "%s/guest.elf", tmpdir);
   write_file(path, e.b, e.size);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_open(&img, path, &err), "%s", err.msg);
   cr_expect_str_eq(img.name, path);
   cr_expect_eq(img.size, e.size);
   cr_expect_arr_eq(img.data, e.b, e.size);
   cr_expect_eq(img.entry, TEXT_ADDR);
   uint32_t addr = 0;
-  cr_expect(symtab_lookup(&img.syms, "counter", &addr));
+  cr_expect(elf_symtab_lookup(&img.syms, "counter", &addr));
   cr_expect_eq(addr, DATA_ADDR);
   elf_free(&img);
 }
@@ -768,7 +768,7 @@ Test(elf_open, large_file_is_read_whole, .init = make_tmpdir,
   snprintf(path, sizeof path, "%s/big.elf", tmpdir);
   write_file(path, big, size);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(elf_open(&img, path, &err), "%s", err.msg);
   cr_expect_eq(img.size, size);
   fill_ram();
@@ -784,7 +784,7 @@ Test(elf_open, empty_file_is_refused, .init = make_tmpdir,
   snprintf(path, sizeof path, "%s/empty.elf", tmpdir);
   write_file(path, "", 0);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!elf_open(&img, path, &err));
   expect_msg(&err, path, "the file is empty");
   cr_expect(image_empty(&img));
@@ -794,7 +794,7 @@ Test(elf_open, empty_file_is_refused, .init = make_tmpdir,
 Test(elf_open, directory_is_refused, .init = make_tmpdir,
      .fini = remove_tmpdir) {
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!elf_open(&img, tmpdir, &err));
   cr_expect(strstr(err.msg, tmpdir), "%s", err.msg);
   cr_expect(image_empty(&img));
@@ -812,7 +812,7 @@ static void parse_and_load(const uint8_t *data, size_t size) {
   cr_assert_not_null(copy);
   memcpy(copy, data, size);
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   if (!elf_parse(&img, copy, size, NAME, &err)) {
     cr_assert(err.msg[0], "refused without a message");
     cr_assert(strstr(err.msg, NAME), "message does not name the file: %s",
@@ -837,7 +837,7 @@ static void parse_and_load(const uint8_t *data, size_t size) {
   }
   /* whatever was parsed must be usable */
   char buf[64];
-  (void)symtab_format(&img.syms, img.entry, buf, sizeof buf);
+  (void)elf_symtab_format(&img.syms, img.entry, buf, sizeof buf);
   elf_free(&img);
   free(copy);
 }
@@ -910,7 +910,7 @@ Test(elf_fuzz, truncated_at_every_length) {
 
 Test(elf_fuzz, null_data_with_zero_size) {
   elf_image img;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!elf_parse(&img, NULL, 0, NAME, &err));
   expect_msg(&err, NAME, "the file is empty");
   elf_free(&img);

@@ -1,8 +1,8 @@
-/* The gdb stub's framing (monitor/gdb_packet.c), byte by byte. */
+/* The gdb stub's framing (gdb/packet.c), byte by byte. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "monitor/gdb.h"
+#include "gdb.h"
 
 static gdb_rx rx;
 

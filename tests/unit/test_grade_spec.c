@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "course/grade.h"
+#include "grade.h"
 
-static bool parse(course_spec *s, const char *text, pvl_error *err) {
+static bool parse(course_spec *s, const char *text, host_error *err) {
   return course_spec_parse(s, text, strlen(text), "t.grade", err);
 }
 
 /* The message a bad file gets (asserting that it is refused). */
 static const char *refused(const char *text) {
-  static pvl_error err;
+  static host_error err;
   course_spec s;
   cr_assert_not(parse(&s, text, &err), "accepted:\n%s", text);
   cr_assert_eq(s.ntests, 0, "a refused file must leave nothing behind");
@@ -61,7 +61,7 @@ Test(grade_spec, every_key) {
       "  stop-at hcall console_write 3\r\n"
       "  seeds 7\n";
   course_spec s;
-  pvl_error err;
+  host_error err;
   cr_assert(parse(&s, text, &err), "%s", err.msg);
   cr_expect_str_eq(s.exercise, "lazy");
   cr_expect_str_eq(s.title, "Lazy allocation: # not a comment");
@@ -113,7 +113,7 @@ Test(grade_spec, every_key) {
 
 Test(grade_spec, defaults) {
   course_spec s;
-  pvl_error err;
+  host_error err;
   cr_assert(parse(&s, "test a\n", &err), "%s", err.msg);
   cr_expect_str_eq(s.exercise, "");
   cr_expect_null(s.guest);
@@ -180,7 +180,7 @@ Test(grade_spec, line_numbered_errors) {
 
 Test(grade_spec, numbers) {
   course_spec s;
-  pvl_error err;
+  host_error err;
   cr_assert(parse(&s, "budget 0x10\ntest a\n budget 010K\n max-insns 2K\n", &err), "%s", err.msg);
   cr_expect_eq(s.budget, 16);
   cr_expect_eq(s.tests[0].budget, 10000, "a leading zero is decimal, not octal");
@@ -221,7 +221,7 @@ Test(grade_spec, garbage) {
     }
     size_t len = round % 3 == 0 ? (size_t)((x >> 20) % n) : n; /* truncated too */
     course_spec s;
-    pvl_error err = {{0}};
+    host_error err = {{0}};
     if (course_spec_parse(&s, buf, len, "g.grade", &err)) {
       cr_assert_gt(s.ntests, 0);
       course_spec_free(&s);
@@ -234,7 +234,7 @@ Test(grade_spec, garbage) {
 
 Test(grade_spec, load_names_the_file) {
   course_spec s;
-  pvl_error err;
+  host_error err;
   cr_assert_not(course_spec_load(&s, "/nonexistent/tests.grade", &err));
   cr_expect(strstr(err.msg, "/nonexistent/tests.grade: cannot open"), "%s", err.msg);
 }
@@ -263,7 +263,7 @@ Test(grade_text, escape_and_tail) {
 static course_spec spec;
 
 static const course_test *test_of(const char *text) {
-  pvl_error err;
+  host_error err;
   course_spec_free(&spec);
   cr_assert(parse(&spec, text, &err), "%s", err.msg);
   return &spec.tests[0];

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "pvabi_calls.h"
+#include "snapshot.h"
 
 #define JUMP_SELF 0x0000006fu /* jal x0, 0 */
 #define SEEDS 200u
@@ -25,23 +25,29 @@
 
 static void boot(machine *m, bool jitter, uint64_t seed) {
   machine_config cfg = {.mem_mib = 1, .seed = seed, .jitter = jitter};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(m, &cfg, &err), "%s", err.msg);
   memcpy(m->ram, &(uint32_t){JUMP_SELF}, 4);
   cpu_code_written(&m->cpu, CPU_RAM_BASE, 4);
   cpu_reset(&m->cpu, CPU_RAM_BASE);
 }
 
+/* A handler run on m's bus, as machine_hcall runs it. */
+static int32_t on(machine *m, dev_hcall fn, const uint32_t a[6], uint32_t out[2]) {
+  dev_bus b = machine_bus(m);
+  return fn(&b, a, out);
+}
+
 /* time_now, as the guest would see it. */
 static uint64_t now(machine *m) {
   uint32_t a[6] = {0}, out[2] = {0};
-  cr_assert_eq(hc_time_now(m, a, out), PV_OK);
+  cr_assert_eq(on(m, dev_hc_time_now, a, out), PV_OK);
   return out[0] | (uint64_t)out[1] << 32;
 }
 
 static void timer_set(machine *m, uint64_t deadline) {
   uint32_t a[6] = {(uint32_t)deadline, (uint32_t)(deadline >> 32)}, out[2];
-  cr_assert_eq(hc_timer_set(m, a, out), PV_OK);
+  cr_assert_eq(on(m, dev_hc_timer_set, a, out), PV_OK);
 }
 
 static bool timer_pending(const machine *m) {
@@ -172,7 +178,7 @@ Test(bare, event_wait_skips_to_the_late_event) {
   uint64_t deadline = now(&m) + 1000000;
   timer_set(&m, deadline);
   uint32_t a[6] = {PV_EV_TIMER}, out[2];
-  cr_assert_eq(hc_event_wait(&m, a, out), PV_OK);
+  cr_assert_eq(on(&m, dev_hc_event_wait, a, out), PV_OK);
   cr_expect_eq(now(&m) - deadline, m.dev.timer.delay_ns);
   cr_expect_lt(now(&m) - deadline, 10000);
   cr_expect_eq(m.cpu.s.icount, 0);
@@ -196,7 +202,7 @@ static const char *kernel_elf(void) {
 
 static void start(run *r, bool jitter, uint64_t seed) {
   machine_config cfg = {.mem_mib = 32, .seed = seed, .jitter = jitter};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   memset(r, 0, sizeof *r);
   cr_assert(machine_init(&r->m, &cfg, &err), "%s", err.msg);
   cr_assert(machine_load_elf(&r->m, kernel_elf(), &err), "%s", err.msg);
@@ -286,7 +292,7 @@ Test(kernel, a_snapshot_carries_the_jitter) {
   int fd = mkstemp(path);
   cr_assert_geq(fd, 0);
   close(fd);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(snap_save(&b.m, path, &err), "%s", err.msg);
   memset(&c, 0, sizeof c);
   machine_config other = {.mem_mib = 1, .seed = 99};
@@ -324,7 +330,7 @@ Test(kernel, a_snapshot_out_of_bounds_is_refused) {
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
-    pvl_error err = {{0}};
+    host_error err = {{0}};
     cr_assert(snap_save(&r.m, path, &err), "%s", err.msg);
     machine m2;
     machine_config cfg = {.mem_mib = 1};

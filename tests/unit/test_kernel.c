@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "machine.h"
+#include "pvabi_calls.h"
 
 #define MEM_MIB 4u
 #define BASE CPU_RAM_BASE
@@ -150,7 +150,7 @@ static void build_tables(void) {
 
 static void start(uint64_t seed) {
   machine_config cfg = {.mem_mib = MEM_MIB, .seed = seed};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   memset(&con, 0, sizeof con);
   con.in_open = true; /* open and empty: no console event unless a test

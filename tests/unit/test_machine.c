@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "machine.h"
+#include "pvabi_calls.h"
 
 #define BASE CPU_RAM_BASE
 #define MIB (1u << 20)
@@ -26,7 +26,7 @@
 
 static void init(machine *m, uint32_t mib) {
   machine_config cfg = {.mem_mib = mib, .seed = 7};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(m, &cfg, &err), "%s", err.msg);
 }
 
@@ -40,7 +40,7 @@ static void put_words(machine *m, uint32_t addr, const uint32_t *w, size_t n) {
 static void expect_init_refused(uint32_t mib) {
   machine m;
   machine_config cfg = {.mem_mib = mib};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!machine_init(&m, &cfg, &err), "%u MiB accepted", mib);
   char want[64];
   snprintf(want, sizeof want, "%u MiB", mib);
@@ -133,10 +133,10 @@ Test(state_hash, host_side_fields_do_not_count) {
   ha.stats.hcalls = 99;
   ha.stats.hcalls_unknown = 3;
   ha.stop = MACHINE_STOP_HOST_ERROR;
-  snprintf(ha.host_error.msg, sizeof ha.host_error.msg, "whatever");
+  snprintf(ha.host_fault.msg, sizeof ha.host_fault.msg, "whatever");
   ha.log_io.ctx = &ha;
-  cr_expect(symtab_add(&ha.elf.syms, "main", CODE, 16, true));
-  cr_expect(symtab_finish(&ha.elf.syms));
+  cr_expect(elf_symtab_add(&ha.elf.syms, "main", CODE, 16, true));
+  cr_expect(elf_symtab_finish(&ha.elf.syms));
   cr_expect_eq(machine_state_hash(&ha), h);
 }
 
@@ -260,9 +260,9 @@ static void fault_teardown(void) { machine_free(&fm); }
 TestSuite(fault, .init = fault_setup, .fini = fault_teardown);
 
 static void with_symbols(void) {
-  cr_assert(symtab_add(&fm.elf.syms, "main", CODE, 0x100, true));
-  cr_assert(symtab_add(&fm.elf.syms, "table", CODE + 0x200, 0x10, false));
-  cr_assert(symtab_finish(&fm.elf.syms));
+  cr_assert(elf_symtab_add(&fm.elf.syms, "main", CODE, 0x100, true));
+  cr_assert(elf_symtab_add(&fm.elf.syms, "table", CODE + 0x200, 0x10, false));
+  cr_assert(elf_symtab_finish(&fm.elf.syms));
 }
 
 /* Runs the words from CODE and expects a fault; fills msg. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/cpu.h"
+#include "cpu.h"
 
 #define RAM_SIZE (6u << 20) /* the megapage at +4 MiB is half in RAM */
 #define BASE CPU_RAM_BASE

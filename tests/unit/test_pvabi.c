@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
+#include "machine.h"
+#include "pvabi_calls.h"
 
 #define MEM_MIB 1u
 #define RAM_BYTES (MEM_MIB << 20)
@@ -39,7 +39,7 @@ static void capture_log(void *ctx, const char *text) {
 
 static void setup(void) {
   machine_config cfg = {.mem_mib = MEM_MIB, .seed = 1};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   memset(&con, 0, sizeof con);
   m.console_io = dev_console_mem_backend(&con);
@@ -144,7 +144,7 @@ Test(pvabi, table_matches_the_list) {
     cr_assert_not_null(c, "no entry for 0x%x", all_calls[i]);
     cr_expect_str_eq(c->name, names[i]);
     cr_expect_eq(c->number, all_calls[i]);
-    cr_expect_not_null(c->fn);
+    cr_expect_not_null(dev_hcalls[c - pvabi_calls]);
     cr_expect(c->argc >= 0 && c->argc <= 4);
     for (int k = 0; k < c->argc; k++) cr_expect_not_null(c->argn[k]);
     cr_expect_not_null(c->result);
@@ -176,7 +176,7 @@ Test(pvabi, status_names) {
 /* ---------------------------------------------------- the convention */
 
 Test(pvabi, only_a0_to_a2_change_and_pc_and_count_advance) {
-  /* every call, and one that does not exist, through pvabi_dispatch */
+  /* every call, and one that does not exist, through machine_hcall */
   put_bytes(BUF, "abcd", 4);
   for (unsigned k = 0; k <= NCALLS; k++) {
     uint32_t number = k < NCALLS ? all_calls[k] : 0xffffffffu;
@@ -190,7 +190,7 @@ Test(pvabi, only_a0_to_a2_change_and_pc_and_count_advance) {
     m.cpu.s.x[A0] = BUF; /* a valid buffer for the calls that take one */
     m.cpu.s.x[A1] = 4;
     memcpy(before, m.cpu.s.x, sizeof before);
-    pvabi_dispatch(&m);
+    machine_hcall(&m);
     for (int i = 0; i < 32; i++) {
       if (i == A0 || i == A1 || i == A2) continue;
       cr_expect_eq(m.cpu.s.x[i], before[i], "call 0x%x changed %s", number,
@@ -297,11 +297,11 @@ Test(pvabi, mem_info) {
 Test(pvabi, mem_info_follows_the_configuration) {
   machine big;
   machine_config cfg = {.mem_mib = 3};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&big, &cfg, &err), "%s", err.msg);
   big.cpu.s.x[A7] = PV_HC_MEM_INFO;
   big.cpu.s.pc = CODE;
-  pvabi_dispatch(&big);
+  machine_hcall(&big);
   cr_expect_eq(big.cpu.s.x[A0], (uint32_t)PV_OK);
   cr_expect_eq(big.cpu.s.x[A1], CPU_RAM_BASE);
   cr_expect_eq(big.cpu.s.x[A2], 3u << 20);
@@ -481,13 +481,13 @@ Test(pvabi, console_read_end_of_input_stays_closed) {
 Test(pvabi, console_read_default_console_is_end_of_input) {
   machine fresh;
   machine_config cfg = {.mem_mib = 1};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(machine_init(&fresh, &cfg, &err), "%s", err.msg);
   fresh.cpu.s.pc = CODE;
   fresh.cpu.s.x[A7] = PV_HC_CONSOLE_READ;
   fresh.cpu.s.x[A0] = BUF;
   fresh.cpu.s.x[A1] = 4;
-  pvabi_dispatch(&fresh);
+  machine_hcall(&fresh);
   cr_expect_eq(fresh.cpu.s.x[A0], (uint32_t)PV_OK);
   cr_expect_eq(fresh.cpu.s.x[A1], 0);
   cr_expect_eq(fresh.dev.console.input_closed, 1);

@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "machine/machine.h"
-#include "pvabi/hcall.h"
-#include "snapshot/snapshot.h"
+#include "machine.h"
+#include "pvabi_calls.h"
+#include "snapshot.h"
 
 #define END_LIMIT 4000000000ull
 #define MEM_MIB 8u
@@ -53,7 +53,7 @@ typedef struct scenario {
 
 static void start(guest_run *g, const scenario *sc) {
   machine_config cfg = {.mem_mib = MEM_MIB, .seed = 5};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   memset(g, 0, sizeof *g);
   cr_assert(machine_init(&g->m, &cfg, &err), "%s", err.msg);
   cr_assert(machine_load_elf(&g->m, guest_file(sc->elf), &err), "%s", err.msg);
@@ -71,7 +71,7 @@ static void start(guest_run *g, const scenario *sc) {
 static void blank(guest_run *g) {
   machine_config cfg = {.mem_mib = 1, .seed = 99, .display_width = 32,
                         .display_height = 32};
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   memset(g, 0, sizeof *g);
   cr_assert(machine_init(&g->m, &cfg, &err), "%s", err.msg);
 }
@@ -196,7 +196,7 @@ static const char *temp_path(const char *name) {
 
 /* Saves b and restores it into c, through a file or in memory. */
 static void save_restore(guest_run *b, guest_run *c, bool via_file) {
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   if (via_file) {
     const char *path = temp_path("point.pvsnap");
     cr_assert(snap_save(&b->m, path, &err), "%s", err.msg);
@@ -329,7 +329,7 @@ Test(round_trip, restored_disk_needs_no_image) {
   cr_assert_gt(b.m.disk_host.overlay.count, 0, "no sector written yet");
   char img[256];
   snprintf(img, sizeof img, "%s", temp_path("copy.img"));
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   const char *path = temp_path("disk.pvsnap");
   cr_assert(snap_save(&b.m, path, &err), "%s", err.msg);
   blank(&c);
@@ -470,7 +470,7 @@ static void damage_setup(void) {
   snap_section sec[SNAP_MACHINE_SECTIONS];
   snap_buf bufs[SNAP_MACHINE_SECTIONS];
   size_t n = 0;
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(snap_encode_machine(&g.m, sec, bufs, &n, &err), "%s", err.msg);
   good = (snap_buf){0};
   cr_assert(snap_file_encode(&good, SNAP_KIND_SNAPSHOT, sec, n));
@@ -492,7 +492,7 @@ TestSuite(damaged, .init = damage_setup, .fini = damage_teardown, .timeout = 120
 /* Tries bytes as a snapshot (parse, then restore into the target); the
  * refusal message, or NULL when it was accepted. */
 static const char *try_bytes(const uint8_t *p, size_t n) {
-  static pvl_error err;
+  static host_error err;
   snap_file f;
   err.msg[0] = 0;
   bool ok = snap_file_parse(&f, p, n, "bad.pvsnap", &err);
@@ -517,7 +517,7 @@ static void expect_refused(const uint8_t *p, size_t n, const char *want,
 }
 
 Test(damaged, the_good_file_loads) {
-  pvl_error err;
+  host_error err;
   snap_file f;
   cr_assert(snap_file_parse(&f, good.p, good.len, "good.pvsnap", &err), "%s", err.msg);
   cr_assert_eq(f.nsec, 7, "CONF CPU DEVS RAM DISK ELF STAT");
@@ -709,7 +709,7 @@ typedef void (*edit_fn)(snap_buf *payload, void *arg);
 
 static void expect_hostile(const char *tag, edit_fn edit, void *arg,
                            const char *want) {
-  pvl_error err;
+  host_error err;
   snap_file f;
   cr_assert(snap_file_parse(&f, good.p, good.len, "x", &err), "%s", err.msg);
   snap_section sec[16];
@@ -1010,7 +1010,7 @@ Test(damaged, renamed_optional_section) {
   uint8_t *copy = malloc(good.len);
   guest_run c;
   blank(&c);
-  pvl_error err;
+  host_error err;
   snap_file f;
   cr_assert(snap_file_parse(&f, good.p, good.len, "x", &err), "%s", err.msg);
   cr_assert(snap_restore(&c.m, &f, &err), "%s", err.msg);
@@ -1033,7 +1033,7 @@ Test(damaged, renamed_optional_section) {
 
 /* A section missing, or one this pvlab does not know (kept, ignored). */
 Test(damaged, missing_and_unknown_sections) {
-  pvl_error err;
+  host_error err;
   snap_file f;
   cr_assert(snap_file_parse(&f, good.p, good.len, "x", &err), "%s", err.msg);
   const char *required[] = {"CONF", "CPU", "DEVS", "RAM", "DISK"};
@@ -1073,7 +1073,7 @@ Test(damaged, missing_and_unknown_sections) {
 Test(files, errors_name_the_file_and_keep_the_old_one) {
   guest_run g;
   start(&g, &HELLO);
-  pvl_error err = {{0}};
+  host_error err = {{0}};
   cr_assert(!snap_save(&g.m, "/nonexistent-dir/x.pvsnap", &err));
   cr_expect(strstr(err.msg, "cannot write snapshot '/nonexistent-dir/x.pvsnap'"), "%s", err.msg);
   cr_assert(!snap_load(&g.m, "/nonexistent-dir/x.pvsnap", &err));
@@ -1114,7 +1114,7 @@ Test(files, zero_pages_cost_nothing) {
   guest_run g;
   start(&g, &big);
   cr_assert(machine_run(&g.m, 1000) == MACHINE_STOP_LIMIT);
-  pvl_error err;
+  host_error err;
   const char *path = temp_path("small.pvsnap");
   cr_assert(snap_save(&g.m, path, &err), "%s", err.msg);
   struct stat small;
@@ -1143,7 +1143,7 @@ Test(files, describe_names_guest_icount_and_sections) {
   guest_run g;
   start(&g, &DISK);
   cr_assert(reach(&g, &(point){AFTER_HCALL, 2, PV_HC_DISK_WRITE}));
-  pvl_error err;
+  host_error err;
   const char *path = temp_path("info.pvsnap");
   cr_assert(snap_save(&g.m, path, &err), "%s", err.msg);
   snap_file f;
@@ -1180,7 +1180,7 @@ Test(files, describe_names_guest_icount_and_sections) {
 Test(files, mixed_memory_comes_back_byte_for_byte) {
   machine m;
   machine_config cfg = {.mem_mib = 8, .seed = 1};
-  pvl_error err;
+  host_error err;
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   uint64_t x = 12345;
   for (uint32_t p = 0; p < m.cpu.ram_size / CPU_PAGE_SIZE; p++) {
@@ -1225,7 +1225,7 @@ Test(files, odd_guest_names_still_load) {
   fclose(out);
   machine m;
   machine_config cfg = {.mem_mib = 2};
-  pvl_error err;
+  host_error err;
   cr_assert(machine_init(&m, &cfg, &err), "%s", err.msg);
   cr_assert(machine_load_elf(&m, odd, &err), "%s", err.msg);
   const char *path = temp_path("odd.pvsnap");

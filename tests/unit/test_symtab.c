@@ -5,77 +5,77 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "machine/symtab.h"
+#include "elf_symtab.h"
 
-static void add(symtab *t, const char *name, uint32_t addr, uint32_t size,
+static void add(elf_symtab *t, const char *name, uint32_t addr, uint32_t size,
                 bool is_func) {
-  cr_assert(symtab_add(t, name, addr, size, is_func), "symtab_add(%s)", name);
+  cr_assert(elf_symtab_add(t, name, addr, size, is_func), "symtab_add(%s)", name);
 }
 
-static void finish(symtab *t) { cr_assert(symtab_finish(t)); }
+static void finish(elf_symtab *t) { cr_assert(elf_symtab_finish(t)); }
 
-/* symtab_format as a string; "" when nothing contains addr. */
-static const char *fmt(const symtab *t, uint32_t addr) {
+/* elf_symtab_format as a string; "" when nothing contains addr. */
+static const char *fmt(const elf_symtab *t, uint32_t addr) {
   static char buf[128];
   memset(buf, 'X', sizeof buf);
-  bool found = symtab_format(t, addr, buf, sizeof buf);
+  bool found = elf_symtab_format(t, addr, buf, sizeof buf);
   cr_assert(memchr(buf, 0, sizeof buf), "format left buf unterminated");
   cr_assert_eq(found, buf[0] != 0, "format at 0x%08x returned %d with \"%s\"",
                addr, found, buf);
   return buf;
 }
 
-static void expect_fmt(const symtab *t, uint32_t addr, const char *want) {
+static void expect_fmt(const elf_symtab *t, uint32_t addr, const char *want) {
   cr_expect_str_eq(fmt(t, addr), want, "0x%08x: \"%s\", want \"%s\"", addr,
                    fmt(t, addr), want);
 }
 
-static void expect_lookup(const symtab *t, const char *name, uint32_t want) {
+static void expect_lookup(const elf_symtab *t, const char *name, uint32_t want) {
   uint32_t addr = 0xdeadbeefu;
-  cr_expect(symtab_lookup(t, name, &addr), "lookup(%s) failed", name);
+  cr_expect(elf_symtab_lookup(t, name, &addr), "lookup(%s) failed", name);
   cr_expect_eq(addr, want, "lookup(%s) = 0x%08x, want 0x%08x", name, addr,
                want);
 }
 
-static void expect_no_lookup(const symtab *t, const char *name) {
+static void expect_no_lookup(const elf_symtab *t, const char *name) {
   uint32_t addr = 0x12345678u;
-  cr_expect(!symtab_lookup(t, name, &addr), "lookup(%s) found something",
+  cr_expect(!elf_symtab_lookup(t, name, &addr), "lookup(%s) found something",
             name);
   cr_expect_eq(addr, 0x12345678u, "failed lookup(%s) wrote addr", name);
 }
 
 Test(symtab, empty_table_finds_nothing) {
-  symtab t = {0};
+  elf_symtab t = {0};
   finish(&t);
-  cr_expect_null(symtab_find(&t, 0));
-  cr_expect_null(symtab_find(&t, 0x80000000u));
-  cr_expect_null(symtab_find(&t, 0xffffffffu));
+  cr_expect_null(elf_symtab_find(&t, 0));
+  cr_expect_null(elf_symtab_find(&t, 0x80000000u));
+  cr_expect_null(elf_symtab_find(&t, 0xffffffffu));
   expect_fmt(&t, 0x80000000u, "");
   expect_no_lookup(&t, "main");
   expect_no_lookup(&t, "");
-  symtab_free(&t);
-  symtab_free(&t); /* freeing twice is harmless: free zeroes the table */
+  elf_symtab_free(&t);
+  elf_symtab_free(&t); /* freeing twice is harmless: free zeroes the table */
 }
 
 Test(symtab, format_with_zero_size_buffer_is_safe) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "main", 0x100, 0x10, true);
   finish(&t);
   char guard = 'G';
-  cr_expect(symtab_format(&t, 0x104, &guard, 0));
+  cr_expect(elf_symtab_format(&t, 0x104, &guard, 0));
   cr_expect_eq(guard, 'G', "wrote into a zero-size buffer");
-  cr_expect(!symtab_format(&t, 0x200, &guard, 0));
+  cr_expect(!elf_symtab_format(&t, 0x200, &guard, 0));
   cr_expect_eq(guard, 'G');
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, sized_function_and_offsets) {
-  symtab t = {0};
+  elf_symtab t = {0};
   /* added out of order, as ELF files list them */
   add(&t, "helper", 0x80000100u, 0x20, true);
   add(&t, "main", 0x80000000u, 0x100, true);
   finish(&t);
-  const sym *s = symtab_find(&t, 0x80000000u);
+  const elf_sym *s = elf_symtab_find(&t, 0x80000000u);
   cr_assert_not_null(s);
   cr_expect_str_eq(s->name, "main");
   cr_expect_eq(s->addr, 0x80000000u);
@@ -93,11 +93,11 @@ Test(symtab, sized_function_and_offsets) {
   expect_fmt(&t, 0, "");
   expect_lookup(&t, "main", 0x80000000u);
   expect_lookup(&t, "helper", 0x80000100u);
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, zero_size_label_covers_up_to_the_next_symbol) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "_start", 0x80000000u, 0, false);
   add(&t, "next", 0x80000040u, 0, false);
   finish(&t);
@@ -107,17 +107,17 @@ Test(symtab, zero_size_label_covers_up_to_the_next_symbol) {
   /* the last unsized label has nothing after it to end it */
   expect_fmt(&t, 0x80100000u, "next+1048512");
   expect_fmt(&t, 0x7fffffffu, "");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, several_symbols_at_one_address_prefer_the_function) {
-  symtab t = {0};
+  elf_symtab t = {0};
   /* names chosen so that alphabetical order alone would pick a label */
   add(&t, "aaa_label", 0x1000, 0, false);
   add(&t, "zz_func", 0x1000, 0x40, true);
   add(&t, "bbb_object", 0x1000, 0x40, false);
   finish(&t);
-  const sym *s = symtab_find(&t, 0x1000);
+  const elf_sym *s = elf_symtab_find(&t, 0x1000);
   cr_assert_not_null(s);
   cr_expect_str_eq(s->name, "zz_func");
   expect_fmt(&t, 0x1010, "zz_func+16");
@@ -125,22 +125,22 @@ Test(symtab, several_symbols_at_one_address_prefer_the_function) {
   expect_lookup(&t, "aaa_label", 0x1000);
   expect_lookup(&t, "zz_func", 0x1000);
   expect_lookup(&t, "bbb_object", 0x1000);
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, sized_symbol_preferred_over_label_at_one_address) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "a_label", 0x2000, 0, false);
   add(&t, "z_object", 0x2000, 8, false);
   finish(&t);
   expect_fmt(&t, 0x2004, "z_object+4");
   /* past the object, only the label still covers the address */
   expect_fmt(&t, 0x2010, "a_label+16");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, gap_after_a_sized_symbol_has_no_name) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "f", 0x100, 0x10, true);
   add(&t, "g", 0x200, 0x10, true);
   finish(&t);
@@ -149,14 +149,14 @@ Test(symtab, gap_after_a_sized_symbol_has_no_name) {
   expect_fmt(&t, 0x1fc, "");
   expect_fmt(&t, 0x200, "g");
   expect_fmt(&t, 0x210, "");
-  cr_expect_null(symtab_find(&t, 0x150));
-  symtab_free(&t);
+  cr_expect_null(elf_symtab_find(&t, 0x150));
+  elf_symtab_free(&t);
 }
 
 Test(symtab, unsized_label_does_not_reach_past_a_later_sized_symbol) {
   /* _start in entry.S usually has no .size; the C function after it has
    * one.  Padding after that function belongs to neither. */
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "_start", 0x80000000u, 0, false);
   add(&t, "main", 0x80000010u, 0x20, true);
   finish(&t);
@@ -164,14 +164,14 @@ Test(symtab, unsized_label_does_not_reach_past_a_later_sized_symbol) {
   expect_fmt(&t, 0x80000014u, "main+4");
   expect_fmt(&t, 0x80000030u, "");
   expect_fmt(&t, 0x80000100u, "");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, gap_answer_does_not_depend_on_how_many_symbols_lie_between) {
   /* a label far below, then many small sized symbols: an address past the
    * last of them is in a gap however many there are */
   for (unsigned count = 1; count <= 200; count += 33) {
-    symtab t = {0};
+    elf_symtab t = {0};
     add(&t, "_start", 0x1000, 0, false);
     char name[32];
     for (unsigned i = 0; i < count; i++) {
@@ -186,13 +186,13 @@ Test(symtab, gap_answer_does_not_depend_on_how_many_symbols_lie_between) {
     expect_fmt(&t, 0x2008, ""); /* between the first two objects */
     snprintf(name, sizeof name, "obj%u+2", count - 1);
     expect_fmt(&t, 0x2000 + 16 * (count - 1) + 2, name);
-    symtab_free(&t);
+    elf_symtab_free(&t);
   }
 }
 
 Test(symtab, small_object_inside_a_function) {
   /* a constant pool or jump table inside a function's range */
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "func", 0x400, 0x100, true);
   add(&t, "table", 0x440, 0x10, false);
   finish(&t);
@@ -203,21 +203,21 @@ Test(symtab, small_object_inside_a_function) {
   expect_fmt(&t, 0x450, "func+80");
   expect_fmt(&t, 0x4fc, "func+252");
   expect_fmt(&t, 0x500, "");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, label_inside_a_function_names_its_own_stretch) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "func", 0x400, 0x100, true);
   add(&t, "loop", 0x420, 0, false);
   finish(&t);
   expect_fmt(&t, 0x41c, "func+28");
   expect_fmt(&t, 0x424, "loop+4");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, symbol_at_top_of_address_space) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "top", 0xfffffff0u, 0x10, true);
   add(&t, "zero", 0, 4, false);
   finish(&t);
@@ -225,11 +225,11 @@ Test(symtab, symbol_at_top_of_address_space) {
   expect_fmt(&t, 0, "zero");
   expect_fmt(&t, 3, "zero+3");
   expect_fmt(&t, 4, "");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, lookup_of_unknown_names) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "main", 0x100, 4, true);
   add(&t, "mainloop", 0x104, 4, true);
   add(&t, "_start", 0x0, 0, false);
@@ -243,12 +243,12 @@ Test(symtab, lookup_of_unknown_names) {
   expect_no_lookup(&t, "start");
   expect_no_lookup(&t, "");
   expect_no_lookup(&t, "zzz");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, many_symbols_sorted_both_ways) {
   /* more than the initial allocation, added in a scrambled order */
-  symtab t = {0};
+  elf_symtab t = {0};
   const unsigned n = 1000;
   char name[32];
   for (unsigned k = 0; k < n; k++) {
@@ -271,26 +271,26 @@ Test(symtab, many_symbols_sorted_both_ways) {
     cr_expect(strcmp(t.by_name[i - 1]->name, t.by_name[i]->name) <= 0,
               "by name at %zu", i);
   }
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, names_are_copied) {
-  symtab t = {0};
+  elf_symtab t = {0};
   char name[16] = "volatile";
   add(&t, name, 0x10, 4, false);
   strcpy(name, "changed!");
   finish(&t);
   expect_lookup(&t, "volatile", 0x10);
   expect_no_lookup(&t, "changed!");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
 
 Test(symtab, format_truncates_to_the_buffer) {
-  symtab t = {0};
+  elf_symtab t = {0};
   add(&t, "a_rather_long_function_name", 0x100, 0x100, true);
   finish(&t);
   char buf[8];
-  cr_expect(symtab_format(&t, 0x110, buf, sizeof buf));
+  cr_expect(elf_symtab_format(&t, 0x110, buf, sizeof buf));
   cr_expect_str_eq(buf, "a_rathe");
-  symtab_free(&t);
+  elf_symtab_free(&t);
 }
