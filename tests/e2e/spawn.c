@@ -186,3 +186,23 @@ void spawn_expect_out(const spawn_result *r, const char *needle) {
   cr_expect(strstr(r->out, needle), "stdout lacks \"%s\":\n%s\nstderr:\n%s",
             needle, r->out, r->err);
 }
+
+void spawn_expect_err(const spawn_result *r, const char *needle) {
+  cr_expect(strstr(r->err, needle), "stderr lacks \"%s\":\n%s", needle, r->err);
+}
+
+size_t spawn_text_len(const char *text) { return text ? strlen(text) : 0; }
+
+void spawn_expect_same_run(spawn_result *a, spawn_result *b, const char *what) {
+  cr_assert_eq(a->status, 0, "%s: status %d: %s", what, a->status, a->err);
+  cr_assert_eq(b->status, 0, "%s: status %d: %s", what, b->status, b->err);
+  char insns[64], hash[64];
+  snprintf(insns, sizeof insns, "%s", spawn_stat(a, "instructions"));
+  snprintf(hash, sizeof hash, "%s", spawn_stat(a, "state hash"));
+  cr_expect_str_eq(spawn_stat(b, "instructions"), insns,
+                   "%s: instruction counts differ", what);
+  cr_expect_str_eq(spawn_stat(b, "state hash"), hash, "%s: state hashes differ", what);
+  cr_expect_str_eq(a->out, b->out, "%s: output differs", what);
+  spawn_free(a);
+  spawn_free(b);
+}

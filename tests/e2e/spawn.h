@@ -23,6 +23,11 @@ const char *spawn_pvlab(void);
 const char *spawn_guest(const char *name);
 /* Runs `pvlab ARGS...` (NULL-terminated) with input; asserts it started. */
 spawn_result spawn_pvlab_run(const void *input, size_t input_len, ...);
+/* The same with a text (or NULL: nothing) on stdin:
+ * SPAWN_RUN(text, "run", guest). */
+#define SPAWN_RUN(text, ...) \
+  spawn_pvlab_run((text), spawn_text_len(text), __VA_ARGS__, (char *)NULL)
+size_t spawn_text_len(const char *text);
 
 /* The value after "pvlab: KEY" in --stats output (on stderr), in a static
  * buffer that the next call overwrites; asserts the line is there. */
@@ -40,7 +45,13 @@ char *spawn_put_file(const char *dir, const char *name, const char *text);
 char *spawn_read_file(const char *path, size_t *len);
 void spawn_remove_dir(const char *dir);
 
-/* Expects needle in r's stdout (showing both outputs when it is not). */
+/* Expects needle in r's stdout (showing both outputs when it is not), or
+ * in its stderr. */
 void spawn_expect_out(const spawn_result *r, const char *needle);
+void spawn_expect_err(const spawn_result *r, const char *needle);
+
+/* Two runs with --stats that exited 0 and gave the same instruction count,
+ * state hash and output; frees both.  what names them in a failure. */
+void spawn_expect_same_run(spawn_result *a, spawn_result *b, const char *what);
 
 #endif

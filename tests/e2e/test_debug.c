@@ -20,10 +20,8 @@
 #include "mon_cmds.h"
 #include "spawn.h"
 
-static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
-
 #define DEBUG(input, ...) \
-  spawn_pvlab_run(input, text_len(input), "debug", __VA_ARGS__, (char *)NULL)
+  SPAWN_RUN(input, "debug", __VA_ARGS__)
 
 /* needle a appears before needle b */
 static void expect_order(const spawn_result *r, const char *a, const char *b) {

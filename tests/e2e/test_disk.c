@@ -12,11 +12,6 @@
 #include "cli.h"
 #include "spawn.h"
 
-static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
-
-#define RUN(input, ...) \
-  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
-
 static char dir[64];
 static char image[128]; /* dir/disk.img, a copy of diskdemo.img */
 
@@ -69,14 +64,6 @@ static void teardown(void) {
 TestSuite(diskdemo, .init = setup, .fini = teardown);
 TestSuite(disk_cli, .init = setup, .fini = teardown);
 
-static void expect_err(const spawn_result *r, const char *needle) {
-  cr_expect(strstr(r->err, needle), "stderr lacks \"%s\":\n%s", needle, r->err);
-}
-
-static void expect_out(const spawn_result *r, const char *needle) {
-  cr_expect(strstr(r->out, needle), "stdout lacks \"%s\":\n%s", needle, r->out);
-}
-
 static const char listing[] =
   "disk: 4 sectors of 512 bytes, writes kept in memory\n"
   "3 files:\n"
@@ -86,7 +73,7 @@ static const char listing[] =
   "readme.txt:\n";
 
 Test(diskdemo, lists_the_directory_and_prints_the_readme) {
-  spawn_result r = RUN(NULL, "run", "--disk", built_image(), spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--disk", built_image(), spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
   cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
   char *readme = source_file("readme.txt");
@@ -98,7 +85,7 @@ Test(diskdemo, lists_the_directory_and_prints_the_readme) {
 }
 
 Test(diskdemo, cat_prints_another_file) {
-  spawn_result r = RUN("cat poem.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN("cat poem.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
   char *poem = source_file("poem.txt");
   char want[1024];
@@ -111,7 +98,7 @@ Test(diskdemo, cat_prints_another_file) {
 }
 
 Test(diskdemo, without_a_disk_it_says_so) {
-  spawn_result r = RUN(NULL, "run", spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN(NULL, "run", spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 1);
   cr_expect_str_eq(r.out, "diskdemo: no disk attached; run it with --disk diskdemo.img\n");
   spawn_free(&r);
@@ -124,11 +111,11 @@ Test(diskdemo, writes_stay_in_memory_and_the_image_is_unchanged) {
   char *before = spawn_read_file(image, &n0);
   struct stat st0, st1;
   cr_assert_eq(stat(image, &st0), 0);
-  spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+  spawn_result r = SPAWN_RUN(write_notes, "run", "--stats", "--disk", image,
                        spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
   /* the guest reads back what it wrote (from the overlay) */
-  expect_out(&r, "wrote 9 bytes to notes.txt\nnotes.txt:\nbuy milk\n");
+  spawn_expect_out(&r, "wrote 9 bytes to notes.txt\nnotes.txt:\nbuy milk\n");
   /* header and notes, one sector each */
   cr_expect_str_eq(spawn_stat(&r, "disk sectors written"), "2");
   /* header, readme, notes */
@@ -142,11 +129,11 @@ Test(diskdemo, writes_stay_in_memory_and_the_image_is_unchanged) {
   free(before);
   free(after);
   /* and a new run sees the old notes */
-  r = RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  r = SPAWN_RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
   char *notes = source_file("notes.txt");
   char want[256];
   snprintf(want, sizeof want, "notes.txt:\n%s", notes);
-  expect_out(&r, want);
+  spawn_expect_out(&r, want);
   free(notes);
   spawn_free(&r);
 }
@@ -165,11 +152,11 @@ static int files_in_dir(void) {
 Test(diskdemo, disk_write_saves_the_writes_and_keeps_the_rest) {
   size_t n0, n1;
   char *before = spawn_read_file(image, &n0);
-  spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+  spawn_result r = SPAWN_RUN(write_notes, "run", "--stats", "--disk", image,
                        "--disk-write", spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
-  expect_out(&r, "writes saved to the image");
-  expect_out(&r, "notes.txt:\nbuy milk\n");
+  spawn_expect_out(&r, "writes saved to the image");
+  spawn_expect_out(&r, "notes.txt:\nbuy milk\n");
   cr_expect_str_eq(spawn_stat(&r, "disk commits"), "1"); /* the flush */
   spawn_free(&r);
   char *after = spawn_read_file(image, &n1);
@@ -182,27 +169,21 @@ Test(diskdemo, disk_write_saves_the_writes_and_keeps_the_rest) {
   free(before);
   free(after);
   /* a later run, without --disk-write, reads the saved notes */
-  r = RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  r = SPAWN_RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
-  expect_out(&r, "  notes.txt        9 bytes  from sector 3\n");
-  expect_out(&r, "notes.txt:\nbuy milk\n");
+  spawn_expect_out(&r, "  notes.txt        9 bytes  from sector 3\n");
+  spawn_expect_out(&r, "notes.txt:\nbuy milk\n");
   spawn_free(&r);
 }
 
 Test(diskdemo, same_run_twice_same_hash) {
-  char hash[2][64], insns[2][64], out[2][4096];
-  for (int i = 0; i < 2; i++) {
-    spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
-                         spawn_guest("diskdemo"));
-    cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
-    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
-    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
-    snprintf(out[i], sizeof out[i], "%s", r.out);
-    spawn_free(&r);
-  }
-  cr_expect_str_eq(hash[0], hash[1], "state hashes differ");
-  cr_expect_str_eq(insns[0], insns[1], "instruction counts differ");
-  cr_expect_str_eq(out[0], out[1]);
+  spawn_result a = SPAWN_RUN(write_notes, "run", "--stats", "--disk", image,
+                             spawn_guest("diskdemo"));
+  spawn_result b = SPAWN_RUN(write_notes, "run", "--stats", "--disk", image,
+                             spawn_guest("diskdemo"));
+  char hash[64];
+  snprintf(hash, sizeof hash, "%s", spawn_stat(&a, "state hash"));
+  spawn_expect_same_run(&a, &b, "diskdemo");
   /* with --disk-write the guest sees a different flag: a different hash,
    * but again the same one twice (the image is reset between the runs) */
   char saved[2][64];
@@ -211,22 +192,22 @@ Test(diskdemo, same_run_twice_same_hash) {
     char *p = spawn_read_file(built_image(), &n);
     write_all(image, p, n);
     free(p);
-    spawn_result r = RUN(write_notes, "run", "--stats", "--disk", image,
+    spawn_result r = SPAWN_RUN(write_notes, "run", "--stats", "--disk", image,
                          "--disk-write", spawn_guest("diskdemo"));
     cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
     snprintf(saved[i], sizeof saved[i], "%s", spawn_stat(&r, "state hash"));
     spawn_free(&r);
   }
   cr_expect_str_eq(saved[0], saved[1]);
-  cr_expect_str_neq(saved[0], hash[0]);
+  cr_expect_str_neq(saved[0], hash);
 }
 
 Test(diskdemo, waiting_for_a_disk_event_that_cannot_come_is_a_deadlock) {
-  spawn_result r = RUN("wait\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN("wait\n", "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, CLI_EXIT_DEADLOCK, "status %d: %s", r.status, r.err);
-  expect_err(&r, "pvlab: deadlock: the guest waits at main+");
-  expect_err(&r, "(mask 0x4)");
-  expect_err(&r, "disk requests complete within their hypercall");
+  spawn_expect_err(&r, "pvlab: deadlock: the guest waits at main+");
+  spawn_expect_err(&r, "(mask 0x4)");
+  spawn_expect_err(&r, "disk requests complete within their hypercall");
   cr_expect_null(strstr(r.out, "the wait returned"));
   spawn_free(&r);
 }
@@ -236,56 +217,56 @@ Test(diskdemo, waiting_for_a_disk_event_that_cannot_come_is_a_deadlock) {
 Test(disk_cli, a_missing_image_is_refused) {
   char path[256];
   snprintf(path, sizeof path, "%s/missing.img", dir);
-  spawn_result r = RUN(NULL, "run", "--disk", path, spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--disk", path, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "cannot open disk image '");
-  expect_err(&r, path);
-  expect_err(&r, "No such file or directory; check the path given to --disk");
+  spawn_expect_err(&r, "cannot open disk image '");
+  spawn_expect_err(&r, path);
+  spawn_expect_err(&r, "No such file or directory; check the path given to --disk");
   cr_expect_eq(r.out_len, 0, "the guest ran: %s", r.out);
   spawn_free(&r);
 }
 
 Test(disk_cli, a_truncated_image_is_refused) {
   cr_assert_eq(truncate(image, 1000), 0);
-  spawn_result r = RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, image);
-  expect_err(&r, "is 1000 bytes, not a multiple of the 512-byte sector");
-  expect_err(&r, "truncate -s 1024");
+  spawn_expect_err(&r, image);
+  spawn_expect_err(&r, "is 1000 bytes, not a multiple of the 512-byte sector");
+  spawn_expect_err(&r, "truncate -s 1024");
   cr_expect_eq(r.out_len, 0, "the guest ran: %s", r.out);
   spawn_free(&r);
   cr_assert_eq(truncate(image, 0), 0);
-  r = RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  r = SPAWN_RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "is empty");
+  spawn_expect_err(&r, "is empty");
   spawn_free(&r);
 }
 
 Test(disk_cli, a_read_only_image_is_refused_for_disk_write) {
   cr_assert_eq(chmod(image, 0444), 0);
-  spawn_result r = RUN(NULL, "run", "--disk", image, "--disk-write",
+  spawn_result r = SPAWN_RUN(NULL, "run", "--disk", image, "--disk-write",
                        spawn_guest("diskdemo"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, image);
-  expect_err(&r, "is read-only");
+  spawn_expect_err(&r, image);
+  spawn_expect_err(&r, "is read-only");
   spawn_free(&r);
-  r = RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  r = SPAWN_RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "read-only is fine without --disk-write: %s", r.err);
   spawn_free(&r);
 }
 
 Test(disk_cli, disk_write_needs_a_disk) {
-  spawn_result r = RUN(NULL, "run", "--disk-write", spawn_guest("diskdemo"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--disk-write", spawn_guest("diskdemo"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "--disk-write");
-  expect_err(&r, "no --disk IMAGE was given");
+  spawn_expect_err(&r, "--disk-write");
+  spawn_expect_err(&r, "no --disk IMAGE was given");
   spawn_free(&r);
 }
 
 Test(disk_cli, help_lists_the_options) {
-  spawn_result r = RUN(NULL, "help", "run");
+  spawn_result r = SPAWN_RUN(NULL, "help", "run");
   cr_expect_eq(r.status, 0);
-  expect_out(&r, "--disk IMAGE");
-  expect_out(&r, "--disk-write");
+  spawn_expect_out(&r, "--disk IMAGE");
+  spawn_expect_out(&r, "--disk-write");
   spawn_free(&r);
 }

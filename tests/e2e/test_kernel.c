@@ -8,11 +8,6 @@
 #include "cli.h"
 #include "spawn.h"
 
-static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
-
-#define RUN(input, ...) \
-  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
-
 /* The position of needle in haystack, or -1. */
 static long find(const char *haystack, const char *needle) {
   const char *p = strstr(haystack, needle);
@@ -20,7 +15,7 @@ static long find(const char *haystack, const char *needle) {
 }
 
 Test(minikernel, two_processes_preempted_in_their_own_address_spaces) {
-  spawn_result r = RUN(NULL, "run", "--stats", spawn_guest("minikernel/minikernel"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--stats", spawn_guest("minikernel/minikernel"));
   cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
   cr_expect_eq(find(r.out, "kernel: starting 2 processes\n"), 0, "%s", r.out);
   /* each process counts in its own copy of the same virtual variable, so
@@ -65,20 +60,13 @@ Test(minikernel, two_processes_preempted_in_their_own_address_spaces) {
 }
 
 Test(minikernel, same_run_twice_same_count_and_hash) {
-  char hash[2][64], insns[2][64];
-  for (int i = 0; i < 2; i++) {
-    spawn_result r = RUN(NULL, "run", "--stats", spawn_guest("minikernel/minikernel"));
-    cr_assert_eq(r.status, 0);
-    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
-    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
-    spawn_free(&r);
-  }
-  cr_expect_str_eq(hash[0], hash[1]);
-  cr_expect_str_eq(insns[0], insns[1]);
+  spawn_result a = SPAWN_RUN(NULL, "run", "--stats", spawn_guest("minikernel/minikernel"));
+  spawn_result b = SPAWN_RUN(NULL, "run", "--stats", spawn_guest("minikernel/minikernel"));
+  spawn_expect_same_run(&a, &b, "minikernel");
 }
 
 Test(events, sleeping_skips_virtual_time_at_no_cost) {
-  spawn_result r = RUN("sleep\n", "run", "--stats", spawn_guest("faults"));
+  spawn_result r = SPAWN_RUN("sleep\n", "run", "--stats", spawn_guest("faults"));
   cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
   /* time_now, timer_set, event_wait, time_now: the second reading is the
    * deadline plus the instructions after the wait (checked by hand) */
@@ -91,7 +79,7 @@ Test(events, sleeping_skips_virtual_time_at_no_cost) {
 }
 
 Test(events, waiting_for_nothing_is_a_deadlock) {
-  spawn_result r = RUN("deadlock\n", "run", spawn_guest("faults"));
+  spawn_result r = SPAWN_RUN("deadlock\n", "run", spawn_guest("faults"));
   cr_expect_eq(r.status, CLI_EXIT_DEADLOCK, "status %d: %s", r.status, r.err);
   cr_expect(strstr(r.err, "pvlab: deadlock: the guest waits at wait_forever+"),
             "stderr: %s", r.err);

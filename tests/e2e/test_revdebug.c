@@ -11,10 +11,7 @@
 
 #include "spawn.h"
 
-static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
-
-#define PVLAB(input, ...) \
-  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
+#define PVLAB SPAWN_RUN
 
 static int count(const char *hay, const char *needle) {
   int n = 0;

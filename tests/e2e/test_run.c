@@ -1,6 +1,7 @@
 /* End to end: real guests built by the cross compiler, run through the real
  * pvlab binary, checking what a user sees: output, diagnostics, statuses. */
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +10,8 @@
 #include "cli.h"
 #include "spawn.h"
 
-static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
-
-#define RUN(input, ...) \
-  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
-
-static void expect_err(const spawn_result *r, const char *needle) {
-  cr_expect(strstr(r->err, needle), "stderr lacks \"%s\":\n%s", needle, r->err);
-}
-
 Test(run, hello_prints_greeting_and_exits_0) {
-  spawn_result r = RUN(NULL, "run", spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(NULL, "run", spawn_guest("hello"));
   cr_expect_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
   cr_expect(strstr(r.out, "Hello from pvlab!\n") == r.out, "stdout: %s", r.out);
   cr_expect(strstr(r.out, "2 + 2 = 4"), "printf formatting: %s", r.out);
@@ -29,14 +21,14 @@ Test(run, hello_prints_greeting_and_exits_0) {
 
 Test(run, echo_returns_input_unchanged) {
   const char *text = "first line\nsecond line without newline";
-  spawn_result r = RUN(text, "run", spawn_guest("echo"));
+  spawn_result r = SPAWN_RUN(text, "run", spawn_guest("echo"));
   cr_expect_eq(r.status, 0);
   cr_expect_str_eq(r.out, text);
   spawn_free(&r);
 }
 
 Test(run, echo_with_empty_input_sees_end_of_input) {
-  spawn_result r = RUN(NULL, "run", spawn_guest("echo"));
+  spawn_result r = SPAWN_RUN(NULL, "run", spawn_guest("echo"));
   cr_expect_eq(r.status, 0);
   cr_expect_eq(r.out_len, 0);
   spawn_free(&r);
@@ -55,19 +47,10 @@ Test(run, echo_passes_every_byte_value) {
 }
 
 static void expect_same_run(const char *guest, const char *input) {
-  char insns[2][128], hash[2][128], out[2][4096];
-  for (int i = 0; i < 2; i++) {
-    spawn_result r = RUN(input, "run", "--stats", spawn_guest(guest));
-    cr_assert_eq(r.status, 0, "%s: status %d: %s", guest, r.status, r.err);
-    snprintf(insns[i], sizeof insns[i], "%s", spawn_stat(&r, "instructions"));
-    snprintf(hash[i], sizeof hash[i], "%s", spawn_stat(&r, "state hash"));
-    snprintf(out[i], sizeof out[i], "%s", r.out);
-    spawn_free(&r);
-  }
-  cr_expect(strtoull(insns[0], NULL, 10) > 100, "%s ran %s instructions", guest, insns[0]);
-  cr_expect_str_eq(insns[0], insns[1], "%s: instruction counts differ", guest);
-  cr_expect_str_eq(hash[0], hash[1], "%s: state hashes differ", guest);
-  cr_expect_str_eq(out[0], out[1], "%s: output differs", guest);
+  spawn_result a = SPAWN_RUN(input, "run", "--stats", spawn_guest(guest));
+  spawn_result b = SPAWN_RUN(input, "run", "--stats", spawn_guest(guest));
+  cr_expect_gt(spawn_stat_num(&a, "instructions"), 100, "%s ran too few instructions", guest);
+  spawn_expect_same_run(&a, &b, guest);
 }
 
 Test(determinism, hello_twice_same_count_and_hash) { expect_same_run("hello", NULL); }
@@ -77,17 +60,17 @@ Test(determinism, echo_from_input_twice_same_count_and_hash) {
 }
 
 Test(determinism, different_input_gives_different_hash) {
-  spawn_result a = RUN("abc", "run", "--stats", spawn_guest("echo"));
+  spawn_result a = SPAWN_RUN("abc", "run", "--stats", spawn_guest("echo"));
   char ha[128];
   snprintf(ha, sizeof ha, "%s", spawn_stat(&a, "state hash"));
-  spawn_result b = RUN("abd", "run", "--stats", spawn_guest("echo"));
+  spawn_result b = SPAWN_RUN("abd", "run", "--stats", spawn_guest("echo"));
   cr_expect_str_neq(ha, spawn_stat(&b, "state hash"));
   spawn_free(&a);
   spawn_free(&b);
 }
 
 Test(stats, prints_every_figure) {
-  spawn_result r = RUN(NULL, "run", "--stats", spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--stats", spawn_guest("hello"));
   const char *keys[] = {"instructions", "virtual time", "host seconds",
                         "guest MIPS", "state hash"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) spawn_stat(&r, keys[i]);
@@ -100,116 +83,104 @@ Test(stats, prints_every_figure) {
   spawn_free(&r);
 }
 
-/* The faults guest does the misdeed named on its first input line. */
-static spawn_result misdeed(const char *what) {
+/* The faults guest does the misdeed named on its first input line; the run
+ * ends with status and says each of the (NULL-terminated) texts on stderr.
+ * Returns the run for more checks; the caller frees it. */
+static spawn_result misdeed(const char *what, int status, ...) {
   char line[64];
   snprintf(line, sizeof line, "%s\n", what);
-  return RUN(line, "run", spawn_guest("faults"));
+  spawn_result r = SPAWN_RUN(line, "run", spawn_guest("faults"));
+  cr_expect_eq(r.status, status, "%s: status %d", what, r.status);
+  va_list ap;
+  va_start(ap, status);
+  for (const char *text; (text = va_arg(ap, const char *));) spawn_expect_err(&r, text);
+  va_end(ap);
+  return r;
 }
 
+/* A misdeed whose run needs no more checks. */
+#define MISDEED(...) \
+  do { \
+    spawn_result r_ = misdeed(__VA_ARGS__, (char *)NULL); \
+    spawn_free(&r_); \
+  } while (0)
+
 Test(faults, load_outside_ram_names_the_function) {
-  spawn_result r = misdeed("load");
-  cr_expect_eq(r.status, CLI_EXIT_FAULT);
-  expect_err(&r, "guest fault: load outside RAM at load_outside_ram+");
-  expect_err(&r, "address 0x00000010");
-  expect_err(&r, "NULL pointer");
-  spawn_free(&r);
+  MISDEED("load", CLI_EXIT_FAULT,
+          "guest fault: load outside RAM at load_outside_ram+",
+          "address 0x00000010",
+          "NULL pointer");
 }
 
 Test(faults, store_outside_ram) {
-  spawn_result r = misdeed("store");
-  cr_expect_eq(r.status, CLI_EXIT_FAULT);
-  expect_err(&r, "store outside RAM at store_outside_ram+");
-  expect_err(&r, "address 0xf0000000");
-  spawn_free(&r);
+  MISDEED("store", CLI_EXIT_FAULT,
+          "store outside RAM at store_outside_ram+",
+          "address 0xf0000000");
 }
 
 Test(faults, csr_read_is_illegal) {
-  spawn_result r = misdeed("csr");
-  cr_expect_eq(r.status, CLI_EXIT_FAULT);
-  expect_err(&r, "illegal instruction at read_cycle_csr+");
-  expect_err(&r, "csrrs");
-  expect_err(&r, "hypercall");
-  spawn_free(&r);
+  MISDEED("csr", CLI_EXIT_FAULT,
+          "illegal instruction at read_cycle_csr+",
+          "csrrs",
+          "hypercall");
 }
 
 Test(faults, jump_outside_ram_names_the_caller) {
-  spawn_result r = misdeed("jump");
-  cr_expect_eq(r.status, CLI_EXIT_FAULT);
-  expect_err(&r, "instruction fetch outside RAM at 0x00000000, jumped to from jump_to_null+");
-  spawn_free(&r);
+  MISDEED("jump", CLI_EXIT_FAULT,
+          "instruction fetch outside RAM at 0x00000000, jumped to from jump_to_null+");
 }
 
 Test(faults, misaligned_jump) {
-  spawn_result r = misdeed("misaligned");
-  cr_expect_eq(r.status, CLI_EXIT_FAULT);
-  expect_err(&r, "misaligned instruction fetch");
-  expect_err(&r, "jump_misaligned+");
-  expect_err(&r, "jump_to_null+2");
-  spawn_free(&r);
+  MISDEED("misaligned", CLI_EXIT_FAULT,
+          "misaligned instruction fetch",
+          "jump_misaligned+",
+          "jump_to_null+2");
 }
 
 Test(faults, ecall_without_kernel) {
-  spawn_result r = misdeed("ecall");
-  cr_expect_eq(r.status, CLI_EXIT_FAULT);
-  expect_err(&r, "ecall with no guest kernel at system_call");
-  spawn_free(&r);
+  MISDEED("ecall", CLI_EXIT_FAULT,
+          "ecall with no guest kernel at system_call");
 }
 
 Test(faults, ebreak_and_debug_break_end_the_run) {
-  spawn_result r = misdeed("ebreak");
-  cr_expect_eq(r.status, CLI_EXIT_BREAK);
-  expect_err(&r, "guest hit ebreak at breakpoint+");
-  spawn_free(&r);
-  r = misdeed("break");
-  cr_expect_eq(r.status, CLI_EXIT_BREAK);
-  expect_err(&r, "guest called debug_break at debug_break+");
+  MISDEED("ebreak", CLI_EXIT_BREAK, "guest hit ebreak at breakpoint+");
+  spawn_result r = misdeed("break", CLI_EXIT_BREAK,
+                           "guest called debug_break at debug_break+", (char *)NULL);
   cr_expect_null(strstr(r.out, "continued"), "the run went on: %s", r.out);
   spawn_free(&r);
 }
 
 Test(faults, instruction_limit) {
-  spawn_result r = RUN("spin\n", "run", "--max-insns", "200K", spawn_guest("faults"));
+  spawn_result r = SPAWN_RUN("spin\n", "run", "--max-insns", "200K", spawn_guest("faults"));
   cr_expect_eq(r.status, CLI_EXIT_LIMIT);
-  expect_err(&r, "instruction limit reached: 200000 instructions");
-  expect_err(&r, "spin_forever");
+  spawn_expect_err(&r, "instruction limit reached: 200000 instructions");
+  spawn_expect_err(&r, "spin_forever");
   spawn_free(&r);
 }
 
 Test(faults, unknown_hcall_is_an_error_code_not_a_crash) {
-  spawn_result r = misdeed("hcall");
-  cr_expect_eq(r.status, 0);
+  spawn_result r = misdeed("hcall", 0, (char *)NULL);
   cr_expect_str_eq(r.out, "hcall 0x7ff: status -1\n");
   spawn_free(&r);
 }
 
 Test(faults, debug_log_reaches_stderr_escaped) {
-  spawn_result r = misdeed("log");
-  cr_expect_eq(r.status, 0);
-  expect_err(&r, "pvlab: guest log: log from the guest\\x01\n");
-  spawn_free(&r);
+  MISDEED("log", 0, "pvlab: guest log: log from the guest\\x01\n");
 }
 
 Test(exit_codes, guest_code_passes_through) {
-  spawn_result r = misdeed("exit 7");
-  cr_expect_eq(r.status, 7);
-  spawn_free(&r);
-  r = misdeed("exit 119");
-  cr_expect_eq(r.status, 119);
-  spawn_free(&r);
+  MISDEED("exit 7", 7);
+  MISDEED("exit 119", 119);
 }
 
 Test(exit_codes, guest_code_above_119_is_reported) {
-  spawn_result r = misdeed("exit 200");
-  cr_expect_eq(r.status, CLI_EXIT_CODE_RANGE);
-  expect_err(&r, "guest exited with code 200");
-  spawn_free(&r);
+  MISDEED("exit 200", CLI_EXIT_CODE_RANGE, "guest exited with code 200");
 }
 
 Test(cli, missing_file_is_a_clear_host_error) {
-  spawn_result r = RUN(NULL, "run", "/nonexistent/guest.elf");
+  spawn_result r = SPAWN_RUN(NULL, "run", "/nonexistent/guest.elf");
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "/nonexistent/guest.elf");
+  spawn_expect_err(&r, "/nonexistent/guest.elf");
   spawn_free(&r);
 }
 
@@ -219,31 +190,31 @@ Test(cli, not_an_elf_is_refused) {
   cr_assert(fd >= 0);
   cr_assert_eq(write(fd, "#!/bin/sh\necho hi\n", 18), 18);
   close(fd);
-  spawn_result r = RUN(NULL, "run", path);
+  spawn_result r = SPAWN_RUN(NULL, "run", path);
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "not an ELF file");
+  spawn_expect_err(&r, "not an ELF file");
   spawn_free(&r);
   unlink(path);
 }
 
 Test(cli, bad_options_are_named) {
-  spawn_result r = RUN(NULL, "run", "--mem", "0", spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--mem", "0", spawn_guest("hello"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "--mem '0' is not a number from 1 to 2048");
+  spawn_expect_err(&r, "--mem '0' is not a number from 1 to 2048");
   spawn_free(&r);
-  r = RUN(NULL, "run", "--bogus", spawn_guest("hello"));
+  r = SPAWN_RUN(NULL, "run", "--bogus", spawn_guest("hello"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "unknown option '--bogus'");
+  spawn_expect_err(&r, "unknown option '--bogus'");
   spawn_free(&r);
-  r = RUN(NULL, "frobnicate");
+  r = SPAWN_RUN(NULL, "frobnicate");
   cr_expect_eq(r.status, CLI_EXIT_HOST);
-  expect_err(&r, "no command 'frobnicate'");
+  spawn_expect_err(&r, "no command 'frobnicate'");
   spawn_free(&r);
 }
 
 Test(cli, one_mib_is_enough_for_hello) {
   /* the SDK finds the top of RAM at run time: one binary fits any --mem */
-  spawn_result r = RUN(NULL, "run", "--mem", "1", spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--mem", "1", spawn_guest("hello"));
   cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
   cr_expect(strstr(r.out, "1024 KiB of RAM"), "stdout: %s", r.out);
   spawn_free(&r);
@@ -251,10 +222,10 @@ Test(cli, one_mib_is_enough_for_hello) {
 
 Test(cli, guest_larger_than_memory_is_refused) {
   /* the sort benchmark has a 4 MiB array in .bss */
-  spawn_result r = RUN(NULL, "run", "--mem", "1", spawn_guest("bench/sort"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--mem", "1", spawn_guest("bench/sort"));
   cr_expect_eq(r.status, CLI_EXIT_HOST, "status %d: %s", r.status, r.err);
-  expect_err(&r, "lies outside guest RAM [0x80000000, 0x80100000)");
-  expect_err(&r, "--mem");
+  spawn_expect_err(&r, "lies outside guest RAM [0x80000000, 0x80100000)");
+  spawn_expect_err(&r, "--mem");
   spawn_free(&r);
 }
 

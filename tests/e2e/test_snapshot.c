@@ -12,11 +12,6 @@
 
 #include "spawn.h"
 
-static size_t text_len(const char *text) { return text ? strlen(text) : 0; }
-
-#define RUN(input, ...) \
-  spawn_pvlab_run(input, text_len(input), __VA_ARGS__, (char *)NULL)
-
 static char dir[64];
 
 static const char *temp(const char *name) {
@@ -49,10 +44,10 @@ static void expect_resumable(const char *guest, const char *disk, const char *in
                              const char *at) {
   const char *snap = temp("resume.pvsnap");
   const char *g = spawn_guest(guest);
-  spawn_result a = disk ? RUN(input, "run", "--stats", "--disk", disk, g)
-                        : RUN(input, "run", "--stats", g);
-  spawn_result b = disk ? RUN(input, "run", "--stats", "--snapshot-at", at, snap, "--disk", disk, g)
-                        : RUN(input, "run", "--stats", "--snapshot-at", at, snap, g);
+  spawn_result a = disk ? SPAWN_RUN(input, "run", "--stats", "--disk", disk, g)
+                        : SPAWN_RUN(input, "run", "--stats", g);
+  spawn_result b = disk ? SPAWN_RUN(input, "run", "--stats", "--snapshot-at", at, snap, "--disk", disk, g)
+                        : SPAWN_RUN(input, "run", "--stats", "--snapshot-at", at, snap, g);
   cr_assert_eq(b.status, a.status, "stderr: %s", b.err);
   cr_expect_str_eq(b.out, a.out, "saving changed the run's output");
   char want[256];
@@ -63,12 +58,12 @@ static void expect_resumable(const char *guest, const char *disk, const char *in
   cr_expect_str_eq(spawn_stat(&b, "state hash"), hash);
 
   /* what the guest had read of its input by then: pvlab info says */
-  spawn_result info = RUN(NULL, "info", snap);
+  spawn_result info = SPAWN_RUN(NULL, "info", snap);
   cr_assert_eq(info.status, 0, "%s", info.err);
   unsigned long long used = info_num(info.out, "bytes written, ");
-  cr_assert_leq(used, text_len(input));
+  cr_assert_leq(used, spawn_text_len(input));
   unsigned long long written = info_num(info.out, "console        ");
-  spawn_result c = RUN(input ? input + used : NULL, "run", "--stats", "--load", snap);
+  spawn_result c = SPAWN_RUN(input ? input + used : NULL, "run", "--stats", "--load", snap);
   cr_assert_eq(c.status, a.status, "stderr: %s", c.err);
   cr_assert_leq(written, a.out_len);
   cr_expect_str_eq(c.out, a.out + written, "the rest of the output differs");
@@ -96,16 +91,16 @@ Test(snapshot, diskdemo_resumes_mid_input_and_mid_disk) {
 
 Test(snapshot, several_points_in_one_run) {
   const char *s1 = temp("one.pvsnap"), *s2 = temp("two.pvsnap");
-  spawn_result r = RUN(NULL, "run", "--snapshot-at", "3000", s2, "--snapshot-at", "100", s1,
+  spawn_result r = SPAWN_RUN(NULL, "run", "--snapshot-at", "3000", s2, "--snapshot-at", "100", s1,
                        spawn_guest("hello"));
   cr_assert_eq(r.status, 0, "%s", r.err);
   cr_expect(strstr(r.err, "at icount 100\n") < strstr(r.err, "at icount 3000\n"),
             "in count order:\n%s", r.err);
-  spawn_result i1 = RUN(NULL, "info", s1), i2 = RUN(NULL, "info", s2);
+  spawn_result i1 = SPAWN_RUN(NULL, "info", s1), i2 = SPAWN_RUN(NULL, "info", s2);
   cr_expect_eq(info_num(i1.out, "icount "), 100);
   cr_expect_eq(info_num(i2.out, "icount "), 3000);
   /* a count the guest never reaches: the run says so, status 125 */
-  spawn_result late = RUN(NULL, "run", "--snapshot-at", "9999999", temp("late.pvsnap"),
+  spawn_result late = SPAWN_RUN(NULL, "run", "--snapshot-at", "9999999", temp("late.pvsnap"),
                           spawn_guest("hello"));
   cr_expect_eq(late.status, 125);
   cr_expect(strstr(late.err, "before --snapshot-at 9999999"), "%s", late.err);
@@ -118,10 +113,10 @@ Test(snapshot, several_points_in_one_run) {
 
 Test(snapshot, info_names_guest_icount_and_sections) {
   const char *snap = temp("info.pvsnap");
-  spawn_result r = RUN("cat poem.txt\n", "run", "--snapshot-at", "15000", snap, "--disk",
+  spawn_result r = SPAWN_RUN("cat poem.txt\n", "run", "--snapshot-at", "15000", snap, "--disk",
                        disk_image(), spawn_guest("diskdemo"));
   cr_assert_eq(r.status, 0, "%s", r.err);
-  spawn_result i = RUN(NULL, "info", snap);
+  spawn_result i = SPAWN_RUN(NULL, "info", snap);
   cr_assert_eq(i.status, 0, "%s", i.err);
   const char *want[] = {
     ": pvlab snapshot\n", "versions       format 2, instruction set 1, para-API 1.0\n",
@@ -144,7 +139,7 @@ Test(snapshot, info_names_guest_icount_and_sections) {
  * wrong, from run, debug and info alike. */
 Test(snapshot, damaged_files_are_refused_with_125) {
   const char *snap = temp("whole.pvsnap"), *cut = temp("cut.pvsnap");
-  spawn_result r = RUN(NULL, "run", "--snapshot-at", "1000", snap, spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--snapshot-at", "1000", snap, spawn_guest("hello"));
   cr_assert_eq(r.status, 0, "%s", r.err);
   FILE *in = fopen(snap, "rb"), *out = fopen(cut, "wb");
   cr_assert(in && out);
@@ -153,16 +148,16 @@ Test(snapshot, damaged_files_are_refused_with_125) {
   cr_assert_eq(fwrite(buf, 1, sizeof buf, out), sizeof buf);
   fclose(in);
   fclose(out);
-  spawn_result run = RUN(NULL, "run", "--load", cut);
-  spawn_result dbg = RUN("quit\n", "debug", "--load", cut);
-  spawn_result info = RUN(NULL, "info", cut);
+  spawn_result run = SPAWN_RUN(NULL, "run", "--load", cut);
+  spawn_result dbg = SPAWN_RUN("quit\n", "debug", "--load", cut);
+  spawn_result info = SPAWN_RUN(NULL, "info", cut);
   spawn_result *all[] = {&run, &dbg, &info};
   for (int k = 0; k < 3; k++) {
     cr_expect_eq(all[k]->status, 125, "status %d: %s", all[k]->status, all[k]->err);
     cr_expect(strstr(all[k]->err, "cut.pvsnap' is truncated in section "), "%s", all[k]->err);
     cr_expect_eq(all[k]->out_len, 0, "%s", all[k]->out);
   }
-  spawn_result elf = RUN(NULL, "run", "--load", spawn_guest("hello"));
+  spawn_result elf = SPAWN_RUN(NULL, "run", "--load", spawn_guest("hello"));
   cr_expect_eq(elf.status, 125);
   cr_expect(strstr(elf.err, "is not a pvlab snapshot"), "%s", elf.err);
   spawn_free(&r);
@@ -174,26 +169,26 @@ Test(snapshot, damaged_files_are_refused_with_125) {
 
 Test(snapshot, load_refuses_what_the_snapshot_decides) {
   const char *snap = temp("conflict.pvsnap");
-  spawn_result r = RUN(NULL, "run", "--snapshot-at", "500", snap, spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(NULL, "run", "--snapshot-at", "500", snap, spawn_guest("hello"));
   cr_assert_eq(r.status, 0, "%s", r.err);
   const char *opts[][2] = {{"--mem", "4"}, {"--seed", "3"}, {"--display", "320x200"},
                            {"--disk", "x.img"}};
   for (int k = 0; k < 4; k++) {
-    spawn_result c = RUN(NULL, "run", "--load", snap, opts[k][0], opts[k][1]);
+    spawn_result c = SPAWN_RUN(NULL, "run", "--load", snap, opts[k][0], opts[k][1]);
     cr_expect_eq(c.status, 125);
     char want[128];
     snprintf(want, sizeof want, "pvlab run: %s cannot go with --load", opts[k][0]);
     cr_expect(strstr(c.err, want), "%s", c.err);
     spawn_free(&c);
   }
-  spawn_result both = RUN(NULL, "run", "--load", snap, spawn_guest("hello"));
+  spawn_result both = SPAWN_RUN(NULL, "run", "--load", snap, spawn_guest("hello"));
   cr_expect_eq(both.status, 125);
   cr_expect(strstr(both.err, "brings its own guest"), "%s", both.err);
-  spawn_result behind = RUN(NULL, "run", "--load", snap, "--max-insns", "400");
+  spawn_result behind = SPAWN_RUN(NULL, "run", "--load", snap, "--max-insns", "400");
   cr_expect_eq(behind.status, 125);
   cr_expect(strstr(behind.err, "--max-insns 400 is not ahead of the snapshot's "
                    "instruction count 500"), "%s", behind.err);
-  spawn_result limit = RUN(NULL, "run", "--load", snap, "--max-insns", "600");
+  spawn_result limit = SPAWN_RUN(NULL, "run", "--load", snap, "--max-insns", "600");
   cr_expect_eq(limit.status, 124, "%s", limit.err);
   spawn_free(&r);
   spawn_free(&both);
@@ -210,7 +205,7 @@ Test(snapshot, monitor_savevm_and_loadvm) {
            "run-until 2000\nsavevm %s\ncontinue\nloadvm %s\ninfo registers pc\n"
            "loadvm %s\nprint $icount\ncontinue\n",
            snap, snap, temp("missing.pvsnap"));
-  spawn_result r = RUN(script, "debug", "--keep-going", spawn_guest("hello"));
+  spawn_result r = SPAWN_RUN(script, "debug", "--keep-going", spawn_guest("hello"));
   cr_assert_eq(r.status, 0, "%s", r.err);
   char want[512];
   snprintf(want, sizeof want, "Stopped at icount 2000\n=> 0x80001240 <__d_vfprintf+2908>:\t"
@@ -232,7 +227,7 @@ Test(snapshot, monitor_savevm_and_loadvm) {
   spawn_free(&r);
 
   /* and the same file opens a session of its own; restart goes back to it */
-  spawn_result d = RUN("continue\nrestart\nprint $icount\n", "debug", "--load", snap);
+  spawn_result d = SPAWN_RUN("continue\nrestart\nprint $icount\n", "debug", "--load", snap);
   cr_assert_eq(d.status, 0, "%s", d.err);
   snprintf(want, sizeof want, "pvlab debug: hello.elf from snapshot %s is stopped at icount "
            "2000; 'help' lists the commands\n", snap);

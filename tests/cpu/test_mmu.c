@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
+#include "rv_asm.h"
 
 #define RAM_SIZE (6u << 20) /* the megapage at +4 MiB is half in RAM */
 #define BASE CPU_RAM_BASE
@@ -58,44 +58,17 @@
 #define T_VA 0x00410000u     /* left for each test to map */
 #define MEGA_VA 0x00800000u
 
-enum { ZERO, RA, SP, GP, TP, T0, T1, T2, S0, S1, A0, A1, A2, A3, A4, A5,
-       A6, A7, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, T3, T4, T5, T6 };
-
-/* Instruction words, operands in assembler order. */
-#define RR(op, rd, rs1, rs2) cpu_encode(CPU_OP_##op, rd, rs1, rs2, 0)
-#define RI(op, rd, rs1, imm) cpu_encode(CPU_OP_##op, rd, rs1, 0, imm)
-#define ST(op, rs2, imm, rs1) cpu_encode(CPU_OP_##op, 0, rs1, rs2, imm)
-#define BR(op, rs1, rs2, off) cpu_encode(CPU_OP_##op, 0, rs1, rs2, off)
-#define UI(op, rd, imm) cpu_encode(CPU_OP_##op, rd, 0, 0, (int32_t)(imm))
-#define JAL(rd, off) cpu_encode(CPU_OP_JAL, rd, 0, 0, off)
-#define NN(op) cpu_encode(CPU_OP_##op, 0, 0, 0, 0)
-
 static cpu c;
 static uint8_t *ram;
 static uint8_t *before; /* a copy of RAM, to prove a fault changed nothing */
 
 /* ---- guest memory and page tables ------------------------------------ */
 
-static void put32(uint32_t addr, uint32_t v) {
-  uint8_t *p = cpu_guest_ptr(&c, addr, 4);
-  cr_assert(p, "0x%08x is outside RAM", addr);
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(uint32_t addr) {
-  const uint8_t *p = cpu_guest_ptr(&c, addr, 4);
-  cr_assert(p, "0x%08x is outside RAM", addr);
-  return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
+static void put32(uint32_t addr, uint32_t v) { rv_put32(&c, addr, v); }
+static uint32_t get32(uint32_t addr) { return rv_get32(&c, addr); }
+static void poke(uint32_t addr, uint32_t word) { rv_poke(&c, addr, word); }
 static uint8_t get8(uint32_t addr) { return ram[addr - BASE]; }
 static void put8(uint32_t addr, uint8_t v) { ram[addr - BASE] = v; }
-
-/* A host write of code, announced as the CPU contract requires. */
-static void poke(uint32_t addr, uint32_t word) {
-  put32(addr, word);
-  cpu_code_written(&c, addr, 4);
-}
 
 #define PTE(pa, flags) ((uint32_t)(pa) >> 12 << 10 | (flags))
 /* A PTE whose PPN has bit 20 set: a 34-bit physical address that would be
@@ -146,21 +119,6 @@ TestSuite(mmu, .init = setup, .fini = teardown);
 
 /* ---- programs -------------------------------------------------------- */
 
-/* A tiny assembler that knows where each virtual address really lives. */
-typedef struct prog {
-  uint32_t va, pa;
-} prog;
-
-static uint32_t emit(prog *p, uint32_t word) {
-  poke(p->pa, word);
-  p->va += 4;
-  p->pa += 4;
-  return p->va - 4;
-}
-
-/* Offset from the next word to emit to va, for branches and jumps. */
-static int32_t to(const prog *p, uint32_t va) { return (int32_t)(va - p->va); }
-
 /* Registers zeroed, user mode on the main tables, a cold TLB. */
 static void user(uint32_t pc) {
   cpu_reset(&c, pc);
@@ -175,14 +133,6 @@ static void kernel(uint32_t pc) {
 }
 
 static cpu_exit run(void) { return cpu_run(&c, FOREVER); }
-
-/* Runs like the machine: hypercalls are carried out (as nothing) and
- * retired, anything else ends the run. */
-static cpu_exit run_to(uint64_t limit) {
-  cpu_exit e;
-  while ((e = cpu_run(&c, limit)) == CPU_EXIT_HCALL) cpu_retire(&c);
-  return e;
-}
 
 /* a0 after one instruction run in user mode at CODE_VA with a1 = a,
  * a2 = b, a0 = 0 before. */
@@ -219,32 +169,18 @@ static void expect_ram_unchanged(const char *what) {
   }
 }
 
-static void expect_state(const cpu_state *got, const cpu_state *want,
-                         const char *what, uint64_t n) {
-  cr_expect_eq(got->pc, want->pc, "%s %llu: pc 0x%08x, want 0x%08x", what,
-               (unsigned long long)n, got->pc, want->pc);
-  cr_expect_eq(got->icount, want->icount, "%s %llu: icount %llu, want %llu",
-               what, (unsigned long long)n, (unsigned long long)got->icount,
-               (unsigned long long)want->icount);
-  for (int i = 0; i < 32; i++) {
-    cr_expect_eq(got->x[i], want->x[i], "%s %llu: %s = 0x%08x, want 0x%08x",
-                 what, (unsigned long long)n, cpu_reg_names[i], got->x[i],
-                 want->x[i]);
-  }
-}
-
 /* ---- where user accesses land ---------------------------------------- */
 
 Test(mmu, code_and_data_land_on_their_physical_pages) {
   put32(DATA_PA + 8, 0xcafef00d);
   put32(DATA2_PA + 8, 0x0badc0de);
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 8));
-  emit(&p, ST(SW, A2, 12, A1));
-  emit(&p, RI(LBU, A3, A1, 11));
-  emit(&p, RI(LH, A4, A1, 14)); /* the high half of what sw wrote */
-  emit(&p, UI(AUIPC, A5, 0));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 8));
+  rv_emit(&p, ST(SW, A2, 12, A1));
+  rv_emit(&p, RI(LBU, A3, A1, 11));
+  rv_emit(&p, RI(LH, A4, A1, 14)); /* the high half of what sw wrote */
+  rv_emit(&p, UI(AUIPC, A5, 0));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[A1] = DATA_VA;
   c.s.x[A2] = 0x89abcdefu;
@@ -270,10 +206,10 @@ Test(mmu, code_and_data_land_on_their_physical_pages) {
 Test(mmu, megapage_maps_4_mib_and_ends_where_ram_does) {
   /* code inside the megapage, 4 KiB pages apart from its data */
   const uint32_t code_va = MEGA_VA + 0x12340;
-  prog p = {code_va, MEGA_PA + 0x12340};
-  emit(&p, RI(LW, A0, A1, 0));
-  emit(&p, ST(SW, A2, 0, A3));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, code_va, MEGA_PA + 0x12340};
+  rv_emit(&p, RI(LW, A0, A1, 0));
+  rv_emit(&p, ST(SW, A2, 0, A3));
+  rv_emit(&p, NN(EBREAK));
   put32(MEGA_PA + 0x1ffffc, 0x13579bdf); /* the last word of RAM */
   user(code_va);
   c.s.x[A1] = MEGA_VA + 0x1ffffc;
@@ -296,9 +232,9 @@ Test(mmu, megapage_maps_4_mib_and_ends_where_ram_does) {
     {ST(SB, A2, 0, A1), MEGA_VA + 0x200000, CPU_FAULT_PAGE_STORE},
   };
   for (size_t i = 0; i < sizeof beyond / sizeof beyond[0]; i++) {
-    prog q = {code_va, MEGA_PA + 0x12340};
-    emit(&q, beyond[i].word);
-    emit(&q, NN(EBREAK));
+    rv_prog q = {&c, code_va, MEGA_PA + 0x12340};
+    rv_emit(&q, beyond[i].word);
+    rv_emit(&q, NN(EBREAK));
     user(code_va);
     c.s.x[A0] = 0x5555;
     c.s.x[A1] = beyond[i].va;
@@ -322,14 +258,14 @@ Test(mmu, tlb_entries_that_share_a_slot_keep_their_own_pages) {
   map(far_va, SPARE_PA, URW);
   put32(DATA_PA + 4, 0x11111111);
   put32(SPARE_PA + 4, 0x22222222);
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 4));
-  emit(&p, RI(LW, A2, A3, 4));
-  emit(&p, RI(LW, A4, A1, 4));
-  emit(&p, ST(SW, A1, 4, A3));
-  emit(&p, ST(SW, A3, 4, A1));
-  emit(&p, RI(LW, A5, A3, 4));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 4));
+  rv_emit(&p, RI(LW, A2, A3, 4));
+  rv_emit(&p, RI(LW, A4, A1, 4));
+  rv_emit(&p, ST(SW, A1, 4, A3));
+  rv_emit(&p, ST(SW, A3, 4, A1));
+  rv_emit(&p, RI(LW, A5, A3, 4));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[A1] = DATA_VA;
   c.s.x[A3] = far_va;
@@ -443,12 +379,12 @@ static void check_fault(const char *what, cpu_access acc, int level,
   uint32_t insn = acc == CPU_ACCESS_LOAD    ? RI(LW, A0, A1, 0)
                   : acc == CPU_ACCESS_STORE ? ST(SW, A2, 0, A1)
                                             : RI(JALR, RA, A1, 0);
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(ADDI, T0, ZERO, 1));
-  emit(&p, RI(ADDI, T1, ZERO, 2));
-  emit(&p, insn);
-  emit(&p, RI(ADDI, T2, ZERO, 3));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(ADDI, T0, ZERO, 1));
+  rv_emit(&p, RI(ADDI, T1, ZERO, 2));
+  rv_emit(&p, insn);
+  rv_emit(&p, RI(ADDI, T2, ZERO, 3));
+  rv_emit(&p, NN(EBREAK));
   if (acc == CPU_ACCESS_FETCH) {
     poke(good_pa, RI(ADDI, A0, ZERO, 77));
     poke(good_pa + 4, NN(EBREAK));
@@ -516,9 +452,9 @@ Test(mmu, mappings_of_memory_that_is_not_there_fault) {
 
 Test(mmu, a_root_table_outside_ram_faults_the_first_fetch) {
   static const uint32_t roots[] = {0, BASE - PAGE, END, END - 4, 0xfffff000u};
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, NN(EBREAK));
   for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
     user(CODE_VA);
     c.s.pt_root = roots[i];
@@ -546,9 +482,9 @@ Test(mmu, a_fault_after_a_hit_of_another_kind) {
   map(T_VA, SPARE_PA, UR);
   map(T_VA + PAGE, SPARE_PA + PAGE, UX);
   poke(SPARE_PA + PAGE, NN(EBREAK));
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 0));
-  emit(&p, ST(SW, A0, 0, A1)); /* read-only */
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 0));
+  rv_emit(&p, ST(SW, A0, 0, A1)); /* read-only */
   user(CODE_VA);
   c.s.x[A1] = T_VA;
   cr_assert_eq(run(), CPU_EXIT_FAULT);
@@ -557,24 +493,24 @@ Test(mmu, a_fault_after_a_hit_of_another_kind) {
   cr_expect_eq(c.s.pc, CODE_VA + 4);
   cr_expect_eq(c.s.icount, 1u);
 
-  p = (prog){CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 0));
-  emit(&p, RI(JALR, RA, A1, 0)); /* readable, not executable */
+  p = (rv_prog){&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 0));
+  rv_emit(&p, RI(JALR, RA, A1, 0)); /* readable, not executable */
   user(CODE_VA);
   c.s.x[A1] = T_VA;
   cr_assert_eq(run(), CPU_EXIT_FAULT);
   cr_expect_eq(c.fault.kind, CPU_FAULT_PAGE_FETCH);
   cr_expect_eq(c.s.pc, T_VA);
 
-  p = (prog){CODE_VA, CODE_PA};
-  emit(&p, RI(JALR, RA, A1, 0)); /* runs the ebreak: executable */
+  p = (rv_prog){&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(JALR, RA, A1, 0)); /* runs the ebreak: executable */
   user(CODE_VA);
   c.s.x[A1] = T_VA + PAGE;
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.pc, T_VA + PAGE);
   cr_expect_eq(c.s.icount, 1u);
-  p = (prog){CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 0)); /* the page was fetched from, never readable */
+  p = (rv_prog){&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 0)); /* the page was fetched from, never readable */
   c.s.pc = CODE_VA;
   c.s.mode = CPU_MODE_USER;
   cr_assert_eq(run(), CPU_EXIT_FAULT);
@@ -586,9 +522,9 @@ Test(mmu, fetch_faults_name_the_jump_or_none) {
   /* running off the end of a page into an unmapped one */
   map(T_VA, SPARE_PA, UX);
   const uint32_t start = T_VA + PAGE - 8;
-  prog p = {start, SPARE_PA + PAGE - 8};
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, RI(ADDI, A1, ZERO, 2));
+  rv_prog p = {&c, start, SPARE_PA + PAGE - 8};
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, RI(ADDI, A1, ZERO, 2));
   cr_assert_eq(pte_of(T_VA + PAGE), 0u);
   user(start);
   cr_assert_eq(run(), CPU_EXIT_FAULT);
@@ -600,9 +536,9 @@ Test(mmu, fetch_faults_name_the_jump_or_none) {
   cr_expect_eq(c.s.x[A1], 2u);
 
   /* a taken branch into an unmapped page */
-  p = (prog){CODE_VA, CODE_PA};
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  uint32_t br = emit(&p, BR(BEQ, ZERO, ZERO, to(&p, CODE_VA - 4)));
+  p = (rv_prog){&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  uint32_t br = rv_emit(&p, BR(BEQ, ZERO, ZERO, rv_to(&p, CODE_VA - 4)));
   user(CODE_VA);
   cr_assert_eq(run(), CPU_EXIT_FAULT);
   cr_expect_eq(c.fault.kind, CPU_FAULT_PAGE_FETCH);
@@ -614,8 +550,8 @@ Test(mmu, fetch_faults_name_the_jump_or_none) {
 
   /* user mode does not see physical addresses: the code's own physical
    * address is unmapped */
-  p = (prog){CODE_VA, CODE_PA};
-  uint32_t j = emit(&p, RI(JALR, RA, A1, 0));
+  p = (rv_prog){&c, CODE_VA, CODE_PA};
+  uint32_t j = rv_emit(&p, RI(JALR, RA, A1, 0));
   user(CODE_VA);
   c.s.x[A1] = CODE_PA;
   cr_assert_eq(run(), CPU_EXIT_FAULT);
@@ -646,10 +582,10 @@ Test(mmu, accessed_on_any_access_dirty_on_a_store) {
   cr_expect_eq(pte_of(DATA2_VA), data20);
   cr_expect_eq(get32(root_entry(CODE_VA)), root1, "pointers are not marked");
   /* a store after the load has filled the TLB: D all the same */
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 0));
-  emit(&p, ST(SW, A0, 4, A1));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 0));
+  rv_emit(&p, ST(SW, A0, 4, A1));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[A1] = DATA_VA;
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
@@ -678,10 +614,10 @@ Test(mmu, accessed_on_any_access_dirty_on_a_store) {
 
 Test(mmu, an_execute_only_page_is_marked_accessed_by_a_fetch) {
   const uint32_t code20 = pte_of(CODE2_VA);
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, JAL(ZERO, to(&p, CODE2_VA)));
-  p = (prog){CODE2_VA, CODE2_PA};
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, JAL(ZERO, rv_to(&p, CODE2_VA)));
+  p = (rv_prog){&c, CODE2_VA, CODE2_PA};
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.pc, CODE2_VA);
@@ -694,9 +630,9 @@ Test(mmu, a_changed_pte_takes_effect_after_a_flush) {
   put32(DATA_PA + 0x10, 0xaaaa0001);
   put32(DATA2_PA + 0x10, 0xbbbb0002);
   put32(SPARE_PA + 0x10, 0xcccc0003);
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 0x10));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 0x10));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[A1] = DATA_VA;
   uint64_t m0 = c.tlb_misses;
@@ -748,14 +684,14 @@ Test(mmu, a_changed_pte_takes_effect_after_a_flush) {
 
 Test(mmu, a_hit_does_not_walk_the_tables) {
   /* a loop of loads and stores on one page misses once per kind */
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(ADDI, T0, ZERO, 100));
-  uint32_t loop = emit(&p, RI(LW, A0, A1, 0));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, ST(SW, A0, 0, A1));
-  emit(&p, RI(ADDI, T0, T0, -1));
-  emit(&p, BR(BNE, T0, ZERO, to(&p, loop)));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(ADDI, T0, ZERO, 100));
+  uint32_t loop = rv_emit(&p, RI(LW, A0, A1, 0));
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, ST(SW, A0, 0, A1));
+  rv_emit(&p, RI(ADDI, T0, T0, -1));
+  rv_emit(&p, BR(BNE, T0, ZERO, rv_to(&p, loop)));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[A1] = DATA_VA + 0x40;
   const uint64_t m0 = c.tlb_misses;
@@ -892,17 +828,17 @@ Test(mmu, an_access_with_either_page_unmapped_faults_whole) {
 Test(mmu, self_modifying_code_through_a_writable_alias) {
   /* the loop's first instruction is rewritten through ALIAS between two
    * passes, and the instruction right after a store is rewritten by it */
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, RI(ADDI, S1, ZERO, 2));
-  uint32_t loop = emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, RR(ADD, A2, A2, A0));
-  emit(&p, RI(ADDI, S1, S1, -1));
-  emit(&p, BR(BEQ, S1, ZERO, 20));
-  emit(&p, ST(SW, T0, (int32_t)(loop - CODE_VA), S2));
-  emit(&p, ST(SW, T1, 28, S2)); /* the next word */
-  emit(&p, RI(ADDI, A3, ZERO, 1));
-  emit(&p, JAL(ZERO, to(&p, loop)));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(ADDI, S1, ZERO, 2));
+  uint32_t loop = rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, RR(ADD, A2, A2, A0));
+  rv_emit(&p, RI(ADDI, S1, S1, -1));
+  rv_emit(&p, BR(BEQ, S1, ZERO, 20));
+  rv_emit(&p, ST(SW, T0, (int32_t)(loop - CODE_VA), S2));
+  rv_emit(&p, ST(SW, T1, 28, S2)); /* the next word */
+  rv_emit(&p, RI(ADDI, A3, ZERO, 1));
+  rv_emit(&p, JAL(ZERO, rv_to(&p, loop)));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[T0] = RI(ADDI, A0, ZERO, 2);
   c.s.x[T1] = RI(ADDI, A3, ZERO, 5);
@@ -922,17 +858,17 @@ Test(mmu, self_modifying_code_through_a_writable_alias) {
 Test(mmu, a_store_across_pages_into_code_in_user_mode) {
   /* the straddling store's second half lands on CODE2's first word,
    * which has run before: its new version must run */
-  prog p = {CODE2_VA, CODE2_PA};
-  emit(&p, RI(ADDI, A0, ZERO, 1)); /* low half 0x0513; a1 would be 0x0593 */
-  emit(&p, RI(JALR, ZERO, RA, 0));
+  rv_prog p = {&c, CODE2_VA, CODE2_PA};
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1)); /* low half 0x0513; a1 would be 0x0593 */
+  rv_emit(&p, RI(JALR, ZERO, RA, 0));
   map(T_VA, CODE_PA, URW);               /* T_VA: CODE, writable */
   map(T_VA + PAGE, CODE2_PA, URW);       /* then CODE2, writable */
-  p = (prog){CODE_VA, CODE_PA};
-  emit(&p, RI(JALR, RA, S0, 0));
-  emit(&p, UI(LUI, T0, 0x05930000));
-  emit(&p, ST(SW, T0, -2, S1));
-  emit(&p, RI(JALR, RA, S0, 0));
-  emit(&p, NN(EBREAK));
+  p = (rv_prog){&c, CODE_VA, CODE_PA};
+  rv_emit(&p, RI(JALR, RA, S0, 0));
+  rv_emit(&p, UI(LUI, T0, 0x05930000));
+  rv_emit(&p, ST(SW, T0, -2, S1));
+  rv_emit(&p, RI(JALR, RA, S0, 0));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA);
   c.s.x[S0] = CODE2_VA;
   c.s.x[S1] = T_VA + PAGE;
@@ -946,63 +882,13 @@ Test(mmu, a_store_across_pages_into_code_in_user_mode) {
   cr_expect_eq(c.s.pc, CODE_VA + 16);
 }
 
-/* A loop whose body crosses from CODE's last words into CODE2: 1 + 3 * 7
- * + 1 instructions, then EBREAK.  Fills trace[n] with the pc after n
- * instructions (24 entries). */
-static uint32_t cross_page_loop(uint32_t trace[24]) {
-  const uint32_t at = CODE_VA + PAGE - 12; /* the page ends after 3 words */
-  prog p = {at, CODE_PA + PAGE - 12};
-  emit(&p, RI(ADDI, T1, ZERO, 3));
-  uint32_t loop = emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  cr_assert_eq(p.va, CODE2_VA);
-  p.pa = CODE2_PA;
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A1, A1, 1));
-  emit(&p, RI(ADDI, T1, T1, -1));
-  emit(&p, BR(BNE, T1, ZERO, to(&p, loop)));
-  emit(&p, RI(ADDI, A2, ZERO, 7));
-  uint32_t done = emit(&p, NN(EBREAK));
-  trace[0] = at;
-  for (int i = 0; i < 3; i++) {
-    for (int k = 0; k < 7; k++) trace[1 + 7 * i + k] = loop + 4 * (uint32_t)k;
-  }
-  trace[22] = done - 4;
-  trace[23] = done;
-  return done;
-}
-
+/* The loop's body crosses from CODE's last words into CODE2. */
 Test(mmu, exact_limits_across_non_adjacent_pages) {
   uint32_t trace[24];
-  const uint32_t done = cross_page_loop(trace);
-  const uint32_t at = trace[0];
-  for (int pass = 0; pass < 2; pass++) {
-    for (uint64_t n = 0; n <= 23; n++) {
-      if (pass == 0) cpu_flush_code(&c); /* decode afresh, then cached */
-      user(at);
-      cr_assert_eq(cpu_run(&c, n), CPU_EXIT_LIMIT, "limit %llu: %s at 0x%08x",
-                   (unsigned long long)n, cpu_fault_name(c.fault.kind),
-                   c.fault.addr);
-      cr_expect_eq(c.s.icount, n);
-      cr_expect_eq(c.s.pc, trace[n], "limit %llu: pc 0x%08x, want 0x%08x",
-                   (unsigned long long)n, c.s.pc, trace[n]);
-      uint32_t a0 = 0, a1 = 0;
-      for (uint64_t i = 0; i < n; i++) {
-        a0 += trace[i] >= at + 4 && trace[i] < at + 20;
-        a1 += trace[i] == at + 20;
-      }
-      cr_expect_eq(c.s.x[A0], a0, "limit %llu", (unsigned long long)n);
-      cr_expect_eq(c.s.x[A1], a1, "limit %llu", (unsigned long long)n);
-    }
-  }
-  user(at);
-  cr_assert_eq(cpu_run(&c, 24), CPU_EXIT_EBREAK);
-  cr_expect_eq(c.s.pc, done);
-  cr_expect_eq(c.s.icount, 23u);
-  cr_expect_eq(c.s.x[A0], 12u);
-  cr_expect_eq(c.s.x[A1], 3u);
-  cr_expect_eq(c.s.x[A2], 7u);
+  rv_prog p = {&c, CODE_VA + PAGE - 12, CODE_PA + PAGE - 12};
+  uint32_t done = rv_cross_page_loop(&p, CODE2_PA, trace);
+  cr_assert_eq(trace[3], CODE2_VA);
+  rv_expect_loop_limits(&c, user, trace, done);
 }
 
 /* main calls f 10 times with a hypercall after each call; f loops across
@@ -1010,23 +896,23 @@ Test(mmu, exact_limits_across_non_adjacent_pages) {
  * across the same boundary. */
 static uint32_t mixed_program(void) {
   const uint32_t f = CODE_VA + PAGE - 8;
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, UI(LUI, SP, DATA2_VA));
-  emit(&p, RI(ADDI, S0, ZERO, 10));
-  uint32_t outer = emit(&p, JAL(RA, to(&p, f)));
-  emit(&p, NN(HCALL));
-  emit(&p, RI(ADDI, S0, S0, -1));
-  emit(&p, BR(BNE, S0, ZERO, to(&p, outer)));
-  emit(&p, RI(LW, A1, SP, -2));
-  uint32_t done = emit(&p, NN(EBREAK));
-  p = (prog){f, CODE_PA + PAGE - 8};
-  emit(&p, RI(ADDI, T0, ZERO, 5));
-  uint32_t inner = emit(&p, RR(ADD, A0, A0, T0));
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, UI(LUI, SP, DATA2_VA));
+  rv_emit(&p, RI(ADDI, S0, ZERO, 10));
+  uint32_t outer = rv_emit(&p, JAL(RA, rv_to(&p, f)));
+  rv_emit(&p, NN(HCALL));
+  rv_emit(&p, RI(ADDI, S0, S0, -1));
+  rv_emit(&p, BR(BNE, S0, ZERO, rv_to(&p, outer)));
+  rv_emit(&p, RI(LW, A1, SP, -2));
+  uint32_t done = rv_emit(&p, NN(EBREAK));
+  p = (rv_prog){&c, f, CODE_PA + PAGE - 8};
+  rv_emit(&p, RI(ADDI, T0, ZERO, 5));
+  uint32_t inner = rv_emit(&p, RR(ADD, A0, A0, T0));
   p.pa = CODE2_PA;
-  emit(&p, RI(ADDI, T0, T0, -1));
-  emit(&p, BR(BNE, T0, ZERO, to(&p, inner)));
-  emit(&p, ST(SW, A0, -2, SP));
-  emit(&p, RI(JALR, ZERO, RA, 0));
+  rv_emit(&p, RI(ADDI, T0, T0, -1));
+  rv_emit(&p, BR(BNE, T0, ZERO, rv_to(&p, inner)));
+  rv_emit(&p, ST(SW, A0, -2, SP));
+  rv_emit(&p, RI(JALR, ZERO, RA, 0));
   return done;
 }
 
@@ -1037,7 +923,7 @@ static uint32_t mixed_program(void) {
 Test(mmu, mixed_program_by_hand) {
   uint32_t done = mixed_program();
   user(CODE_VA);
-  cr_assert_eq(run_to(FOREVER), CPU_EXIT_EBREAK, "%s at 0x%08x",
+  cr_assert_eq(rv_run_to(&c, FOREVER), CPU_EXIT_EBREAK, "%s at 0x%08x",
                cpu_fault_name(c.fault.kind), c.fault.addr);
   cr_expect_eq(c.s.pc, done);
   cr_expect_eq(c.s.icount, MIXED_COUNT);
@@ -1050,63 +936,34 @@ Test(mmu, mixed_program_by_hand) {
 
 Test(mmu, every_limit_equals_single_steps) {
   mixed_program();
-  cpu_state *steps = calloc(MIXED_COUNT + 1, sizeof *steps);
-  cr_assert(steps);
-  user(CODE_VA);
-  steps[0] = c.s;
-  for (uint64_t n = 1; n <= MIXED_COUNT; n++) {
-    cr_assert_eq(run_to(n), CPU_EXIT_LIMIT, "step %llu", (unsigned long long)n);
-    cr_assert_eq(c.s.icount, n);
-    steps[n] = c.s;
-  }
-  for (uint64_t n = 0; n <= MIXED_COUNT; n++) {
-    if (n % 2) cpu_flush_code(&c);
-    user(CODE_VA);
-    cr_assert_eq(run_to(n), CPU_EXIT_LIMIT);
-    expect_state(&c.s, &steps[n], "limit", n);
-  }
-  free(steps);
+  rv_expect_limits_are_steps(&c, user, CODE_VA, MIXED_COUNT);
 }
 
 Test(mmu, small_slices_give_the_same_run) {
   mixed_program();
-  user(CODE_VA);
-  cr_assert_eq(run_to(FOREVER), CPU_EXIT_EBREAK);
-  const cpu_state whole = c.s;
-  static const uint64_t slices[] = {1, 2, 3, 5, 7, 11, 13, 64, 1000};
-  for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++) {
-    cpu_flush_code(&c);
-    user(CODE_VA);
-    cpu_exit e;
-    do {
-      if (i % 2) cpu_tlb_flush(&c); /* the TLB is only a cache */
-      e = run_to(c.s.icount + slices[i]);
-    } while (e == CPU_EXIT_LIMIT);
-    cr_expect_eq(e, CPU_EXIT_EBREAK);
-    expect_state(&c.s, &whole, "slice", slices[i]);
-  }
+  rv_expect_slices_are_whole(&c, user, CODE_VA, true);
 }
 
 Test(mmu, jumps_within_and_across_virtual_pages) {
   const uint32_t last = CODE_VA + PAGE - 4;
-  prog p = {CODE_VA, CODE_PA};
-  emit(&p, JAL(RA, 12));                       /* 0: to 12, in the page */
-  emit(&p, NN(EBREAK));                        /* 4 */
-  emit(&p, NN(EBREAK));                        /* 8 */
-  emit(&p, UI(AUIPC, A0, 0));                  /* 12 */
-  emit(&p, JAL(S1, to(&p, CODE2_VA + 8)));     /* 16: to CODE2 + 8 */
-  uint32_t back = emit(&p, UI(AUIPC, A3, 0));  /* 20 */
-  emit(&p, RI(ADDI, T0, T0, 1));               /* 24: backward loop */
-  emit(&p, RI(ADDI, T1, ZERO, 3));             /* 28 */
-  emit(&p, BR(BLT, T0, T1, -8));               /* 32: to 24 */
-  emit(&p, NN(EBREAK));                        /* 36 */
-  p = (prog){last, CODE_PA + PAGE - 4};
-  emit(&p, UI(AUIPC, A2, 0));                  /* falls into CODE2 */
-  p = (prog){CODE2_VA, CODE2_PA};
-  emit(&p, RI(JALR, S2, S0, 0));               /* CODE2 + 0: to `back` */
-  emit(&p, NN(EBREAK));
-  emit(&p, UI(AUIPC, A1, 0));                  /* CODE2 + 8 */
-  emit(&p, BR(BEQ, ZERO, ZERO, to(&p, last))); /* CODE2 + 12: back a page */
+  rv_prog p = {&c, CODE_VA, CODE_PA};
+  rv_emit(&p, JAL(RA, 12));                       /* 0: to 12, in the page */
+  rv_emit(&p, NN(EBREAK));                        /* 4 */
+  rv_emit(&p, NN(EBREAK));                        /* 8 */
+  rv_emit(&p, UI(AUIPC, A0, 0));                  /* 12 */
+  rv_emit(&p, JAL(S1, rv_to(&p, CODE2_VA + 8)));     /* 16: to CODE2 + 8 */
+  uint32_t back = rv_emit(&p, UI(AUIPC, A3, 0));  /* 20 */
+  rv_emit(&p, RI(ADDI, T0, T0, 1));               /* 24: backward loop */
+  rv_emit(&p, RI(ADDI, T1, ZERO, 3));             /* 28 */
+  rv_emit(&p, BR(BLT, T0, T1, -8));               /* 32: to 24 */
+  rv_emit(&p, NN(EBREAK));                        /* 36 */
+  p = (rv_prog){&c, last, CODE_PA + PAGE - 4};
+  rv_emit(&p, UI(AUIPC, A2, 0));                  /* falls into CODE2 */
+  p = (rv_prog){&c, CODE2_VA, CODE2_PA};
+  rv_emit(&p, RI(JALR, S2, S0, 0));               /* CODE2 + 0: to `back` */
+  rv_emit(&p, NN(EBREAK));
+  rv_emit(&p, UI(AUIPC, A1, 0));                  /* CODE2 + 8 */
+  rv_emit(&p, BR(BEQ, ZERO, ZERO, rv_to(&p, last))); /* CODE2 + 12: back a page */
   user(CODE_VA);
   c.s.x[S0] = back;
   cr_assert_eq(run(), CPU_EXIT_EBREAK, "%s at 0x%08x",
@@ -1125,15 +982,15 @@ Test(mmu, jumps_within_and_across_virtual_pages) {
 }
 
 Test(mmu, exits_in_user_mode_stay_at_the_instruction) {
-  prog p = {CODE_VA + PAGE - 8, CODE_PA + PAGE - 8};
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, NN(HCALL));
-  p = (prog){CODE2_VA, CODE2_PA};
-  emit(&p, NN(HCALL)); /* the first word of a page */
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, NN(ECALL));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_VA + PAGE - 8, CODE_PA + PAGE - 8};
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, NN(HCALL));
+  p = (rv_prog){&c, CODE2_VA, CODE2_PA};
+  rv_emit(&p, NN(HCALL)); /* the first word of a page */
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, NN(ECALL));
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, NN(EBREAK));
   user(CODE_VA + PAGE - 8);
   cr_assert_eq(run(), CPU_EXIT_HCALL);
   cr_expect_eq(c.s.pc, CODE_VA + PAGE - 4);
@@ -1162,10 +1019,10 @@ Test(mmu, exits_in_user_mode_stay_at_the_instruction) {
 
 Test(mmu, kernel_mode_ignores_the_tables) {
   put32(DATA_PA, 0x600df00d);
-  prog p = {CODE_PA, CODE_PA};
-  emit(&p, RI(LW, A0, A1, 0));
-  emit(&p, ST(SW, A0, 4, A1));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, CODE_PA, CODE_PA};
+  rv_emit(&p, RI(LW, A0, A1, 0));
+  rv_emit(&p, ST(SW, A0, 4, A1));
+  rv_emit(&p, NN(EBREAK));
   kernel(CODE_PA);
   c.s.pt_root = ROOT;
   c.s.x[A1] = DATA_PA;
@@ -1187,14 +1044,14 @@ Test(mmu, kernel_mode_ignores_the_tables) {
 Test(mmu, kernel_and_user_mode_share_decoded_code) {
   /* one physical page run at CODE_PA by the kernel and at CODE_VA by the
    * user, alternately, never flushing decoded code */
-  prog p = {CODE_VA + PAGE - 24, CODE_PA + PAGE - 24};
+  rv_prog p = {&c, CODE_VA + PAGE - 24, CODE_PA + PAGE - 24};
   const uint32_t off = PAGE - 24;
-  emit(&p, UI(AUIPC, A0, 0));          /* -24 */
-  emit(&p, JAL(RA, 8));                /* -20: to -12 */
-  emit(&p, NN(EBREAK));                /* -16 */
-  emit(&p, RI(ADDI, A2, A2, 1));       /* -12 */
-  emit(&p, NN(HCALL));                 /* -8 */
-  emit(&p, RI(ADDI, A4, ZERO, 1));     /* -4: then on into the next page */
+  rv_emit(&p, UI(AUIPC, A0, 0));          /* -24 */
+  rv_emit(&p, JAL(RA, 8));                /* -20: to -12 */
+  rv_emit(&p, NN(EBREAK));                /* -16 */
+  rv_emit(&p, RI(ADDI, A2, A2, 1));       /* -12 */
+  rv_emit(&p, NN(HCALL));                 /* -8 */
+  rv_emit(&p, RI(ADDI, A4, ZERO, 1));     /* -4: then on into the next page */
   poke(CODE_NEXT_PA, UI(AUIPC, A3, 0)); /* the kernel's next page */
   poke(CODE_NEXT_PA + 4, NN(EBREAK));
   poke(CODE2_PA, RI(ADDI, A3, ZERO, 2)); /* the user's next page */
@@ -1262,19 +1119,19 @@ static void ptc_setup(void) {
   cr_assert(d.op == CPU_OP_ADDI && d.rd == 0);
   d = cpu_decode(PTE(PTC_DATA_PA, URW));
   cr_assert(d.op == CPU_OP_AUIPC && d.rd == 0);
-  prog p = {PTC_CODE_VA, PTC_PA};
-  emit(&p, RI(ADDI, A0, ZERO, 5));
-  emit(&p, RI(ADDI, A1, ZERO, 6));
-  emit(&p, PTE(PTC_DATA_PA, UR));  /* entry 2 */
-  emit(&p, PTE(PTC_DATA_PA, URW)); /* entry 3 */
-  emit(&p, NN(EBREAK));
-  cr_assert_eq(emit(&p, RI(LW, A2, S0, 0x20)), PTC_LOAD_AT);
-  emit(&p, RI(ADDI, A3, ZERO, 7));
-  emit(&p, NN(EBREAK));
-  cr_assert_eq(emit(&p, RI(ADDI, A4, ZERO, 9)), PTC_STORE_AT);
-  emit(&p, ST(SW, A4, 0x24, S1));
-  emit(&p, RI(ADDI, A5, ZERO, 11));
-  emit(&p, NN(EBREAK));
+  rv_prog p = {&c, PTC_CODE_VA, PTC_PA};
+  rv_emit(&p, RI(ADDI, A0, ZERO, 5));
+  rv_emit(&p, RI(ADDI, A1, ZERO, 6));
+  rv_emit(&p, PTE(PTC_DATA_PA, UR));  /* entry 2 */
+  rv_emit(&p, PTE(PTC_DATA_PA, URW)); /* entry 3 */
+  rv_emit(&p, NN(EBREAK));
+  cr_assert_eq(rv_emit(&p, RI(LW, A2, S0, 0x20)), PTC_LOAD_AT);
+  rv_emit(&p, RI(ADDI, A3, ZERO, 7));
+  rv_emit(&p, NN(EBREAK));
+  cr_assert_eq(rv_emit(&p, RI(ADDI, A4, ZERO, 9)), PTC_STORE_AT);
+  rv_emit(&p, ST(SW, A4, 0x24, S1));
+  rv_emit(&p, RI(ADDI, A5, ZERO, 11));
+  rv_emit(&p, NN(EBREAK));
   /* run words 0-4 so that entries 2 and 3 are decoded */
   user(PTC_CODE_VA);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);

@@ -11,6 +11,7 @@
 
 #include "machine.h"
 #include "pvabi_calls.h"
+#include "rv_asm.h"
 
 #define MEM_MIB 4u
 #define BASE CPU_RAM_BASE
@@ -55,15 +56,6 @@
 #define PTE_X 0x08u
 #define PTE_U 0x10u
 
-enum { ZERO, RA, SP, GP, TP, T0, T1, T2, S0, S1, A0, A1, A2, A3, A4, A5,
-       A6, A7, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, T3, T4, T5, T6 };
-
-#define RR(op, rd, rs1, rs2) cpu_encode(CPU_OP_##op, rd, rs1, rs2, 0)
-#define RI(op, rd, rs1, imm) cpu_encode(CPU_OP_##op, rd, rs1, 0, imm)
-#define LD(op, rd, imm, rs1) cpu_encode(CPU_OP_##op, rd, rs1, 0, imm)
-#define ST(op, rs2, imm, rs1) cpu_encode(CPU_OP_##op, 0, rs1, rs2, imm)
-#define BR(op, rs1, rs2, off) cpu_encode(CPU_OP_##op, 0, rs1, rs2, off)
-#define JAL(rd, off) cpu_encode(CPU_OP_JAL, rd, 0, 0, off)
 #define HCALL PV_HCALL_WORD
 #define ECALL 0x00000073u
 #define EBREAK 0x00100073u
@@ -87,44 +79,18 @@ static uint8_t *host(uint32_t addr) {
   return p;
 }
 
-static void put32(uint32_t addr, uint32_t v) {
-  uint8_t *p = host(addr);
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-  cpu_code_written(&m.cpu, addr, 4);
-}
-
-static uint32_t get32(uint32_t addr) {
-  const uint8_t *p = host(addr);
-  return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
+/* Every host write is announced as code, as a guest kernel's would be. */
+static void put32(uint32_t addr, uint32_t v) { rv_poke(&m.cpu, addr, v); }
+static uint32_t get32(uint32_t addr) { return rv_get32(&m.cpu, addr); }
 
 static uint32_t pte(uint32_t pa, uint32_t perm) {
   return (pa >> 12) << 10 | perm | PTE_V;
 }
 
-/* A tiny assembler: appends words at pc. */
-typedef struct prog {
-  uint32_t pc;
-} prog;
-
-static uint32_t emit(prog *p, uint32_t word) {
-  put32(p->pc, word);
-  p->pc += 4;
-  return p->pc - 4;
-}
-
-/* Always two instructions (lui, addi), so counts are easy to work out. */
-static void li(prog *p, unsigned rd, uint32_t v) {
-  uint32_t hi = (v + 0x800u) & 0xfffff000u;
-  emit(p, cpu_encode(CPU_OP_LUI, rd, 0, 0, (int32_t)hi));
-  emit(p, RI(ADDI, rd, rd, (int32_t)(v - hi)));
-}
-
 /* addi a7, zero, number; hcall: two instructions. */
-static void hc(prog *p, uint32_t number) {
-  emit(p, RI(ADDI, A7, ZERO, (int32_t)number));
-  emit(p, HCALL);
+static void hc(rv_prog *p, uint32_t number) {
+  rv_emit(p, RI(ADDI, A7, ZERO, (int32_t)number));
+  rv_emit(p, HCALL);
 }
 
 /* The frame, word by word. */
@@ -208,15 +174,15 @@ static void set_user(const uint32_t x[32], uint32_t pc) {
 
 /* Boot code at KBOOT: register FRAME/KENTRY, install ROOT, user_return. */
 static void boot_with(uint32_t root, uint32_t asid) {
-  prog p = {KBOOT};
-  li(&p, A0, FRAME);
-  li(&p, A1, KENTRY);
+  rv_prog p = rv_at(&m.cpu, KBOOT);
+  rv_li(&p, A0, FRAME);
+  rv_li(&p, A1, KENTRY);
   hc(&p, PV_HC_VCPU_REGISTER);
-  li(&p, A0, root);
-  li(&p, A1, asid);
+  rv_li(&p, A0, root);
+  rv_li(&p, A1, asid);
   hc(&p, PV_HC_MMU_INSTALL);
   hc(&p, PV_HC_USER_RETURN);
-  cr_assert_eq(p.pc - KBOOT, 4 * BOOT_INSNS);
+  cr_assert_eq(p.va - KBOOT, 4 * BOOT_INSNS);
   m.cpu.s.pc = KBOOT;
 }
 
@@ -230,10 +196,10 @@ static void user_code(const uint32_t *w, size_t n) {
 /* Kernel code at KENTRY that returns after the trapping instruction:
  * frame.pc += 4; user_return.  Five instructions. */
 static void entry_return_after(uint32_t at) {
-  prog p = {at};
-  emit(&p, LD(LW, T0, 128, A0));
-  emit(&p, RI(ADDI, T0, T0, 4));
-  emit(&p, ST(SW, T0, 128, A0));
+  rv_prog p = rv_at(&m.cpu, at);
+  rv_emit(&p, LD(LW, T0, 128, A0));
+  rv_emit(&p, RI(ADDI, T0, T0, 4));
+  rv_emit(&p, ST(SW, T0, 128, A0));
   hc(&p, PV_HC_USER_RETURN);
 }
 
@@ -294,11 +260,11 @@ Test(vcpu, frame_layout_matches_the_docs) {
 }
 
 Test(vcpu, register_from_guest_code) {
-  prog p = {KCODE};
-  li(&p, A0, FRAME);
-  li(&p, A1, KENTRY);
+  rv_prog p = rv_at(&m.cpu, KCODE);
+  rv_li(&p, A0, FRAME);
+  rv_li(&p, A1, KENTRY);
   hc(&p, PV_HC_VCPU_REGISTER);
-  emit(&p, EBREAK);
+  rv_emit(&p, EBREAK);
   cr_assert_eq(m.dev.vcpu.registered, 0);
   cr_assert_eq(run_on(), MACHINE_STOP_EBREAK);
   cr_expect_eq(m.cpu.s.x[A0], PV_OK);
@@ -417,11 +383,11 @@ static void remap_and_reload(uint32_t number) {
   x[S1] = UDATA;
   set_user(x, UCODE);
   put32(KENTRY, EBREAK);
-  prog p = {KENTRY + 4};
-  emit(&p, cpu_encode(CPU_OP_LUI, T0, 0, 0, (int32_t)UCODE));
-  emit(&p, ST(SW, T0, 128, A0)); /* back to the load */
-  li(&p, A0, ROOT);
-  li(&p, A1, ASID);
+  rv_prog p = rv_at(&m.cpu, KENTRY + 4);
+  rv_emit(&p, cpu_encode(CPU_OP_LUI, T0, 0, 0, (int32_t)UCODE));
+  rv_emit(&p, ST(SW, T0, 128, A0)); /* back to the load */
+  rv_li(&p, A0, ROOT);
+  rv_li(&p, A1, ASID);
   hc(&p, number);
   hc(&p, PV_HC_USER_RETURN);
   boot();
@@ -546,12 +512,12 @@ Test(trap, round_trip_preserves_the_whole_register_file) {
   invert_all_then_ecall();
   put32(KENTRY, EBREAK);
   /* the kernel: frame.pc += 4; frame.a0 = 42 (a system call's result) */
-  prog p = {KENTRY + 4};
-  emit(&p, LD(LW, T0, 128, A0));
-  emit(&p, RI(ADDI, T0, T0, 4));
-  emit(&p, ST(SW, T0, 128, A0));
-  emit(&p, RI(ADDI, T1, ZERO, 42));
-  emit(&p, ST(SW, T1, 4 * A0, A0));
+  rv_prog p = rv_at(&m.cpu, KENTRY + 4);
+  rv_emit(&p, LD(LW, T0, 128, A0));
+  rv_emit(&p, RI(ADDI, T0, T0, 4));
+  rv_emit(&p, ST(SW, T0, 128, A0));
+  rv_emit(&p, RI(ADDI, T1, ZERO, 42));
+  rv_emit(&p, ST(SW, T1, 4 * A0, A0));
   hc(&p, PV_HC_USER_RETURN);
   boot();
   expect_kernel_entry(run_on(), PV_CAUSE_ECALL, 0);
@@ -576,7 +542,7 @@ Test(trap, ecall_again_after_returning_to_it) {
   user_code(code, 2);
   uint32_t x[32] = {0};
   set_user(x, UCODE);
-  prog p = {KENTRY};
+  rv_prog p = rv_at(&m.cpu, KENTRY);
   hc(&p, PV_HC_USER_RETURN);
   boot();
   cr_assert_eq(run_to(BOOT_INSNS + 1 + 2 * 10), MACHINE_STOP_LIMIT);
@@ -598,14 +564,14 @@ Test(trap, context_switch_by_editing_the_frame) {
   put32(KDATA + 128, UCODE + 0x100);
   /* the kernel copies B's registers and pc into the frame, installs B's
    * table and returns */
-  prog p = {KENTRY};
-  li(&p, T1, KDATA);
+  rv_prog p = rv_at(&m.cpu, KENTRY);
+  rv_li(&p, T1, KDATA);
   for (unsigned off = 4; off <= 128; off += 4) {
-    emit(&p, LD(LW, T2, (int32_t)off, T1));
-    emit(&p, ST(SW, T2, (int32_t)off, A0));
+    rv_emit(&p, LD(LW, T2, (int32_t)off, T1));
+    rv_emit(&p, ST(SW, T2, (int32_t)off, A0));
   }
-  li(&p, A0, ROOT2);
-  li(&p, A1, 2);
+  rv_li(&p, A0, ROOT2);
+  rv_li(&p, A1, 2);
   hc(&p, PV_HC_MMU_INSTALL);
   hc(&p, PV_HC_USER_RETURN);
   boot();
@@ -898,12 +864,12 @@ Test(events, timer_pending_exactly_at_the_deadline) {
  * before the deadline; the poll made at icount == deadline sees it. */
 static uint64_t poll_until_timer(uint32_t deadline) {
   expect_status(kcall(PV_HC_TIMER_SET, deadline, 0), PV_OK); /* icount 0 */
-  prog p = {KCODE};
-  emit(&p, RI(ADDI, A7, ZERO, PV_HC_EVENT_PENDING)); /* loop */
-  emit(&p, HCALL);
-  emit(&p, RI(ANDI, T0, A1, PV_EV_TIMER));
-  emit(&p, BR(BEQ, T0, ZERO, -12));
-  emit(&p, EBREAK);
+  rv_prog p = rv_at(&m.cpu, KCODE);
+  rv_emit(&p, RI(ADDI, A7, ZERO, PV_HC_EVENT_PENDING)); /* loop */
+  rv_emit(&p, HCALL);
+  rv_emit(&p, RI(ANDI, T0, A1, PV_EV_TIMER));
+  rv_emit(&p, BR(BEQ, T0, ZERO, -12));
+  rv_emit(&p, EBREAK);
   m.cpu.s.pc = KCODE;
   cr_assert_eq(run_on(), MACHINE_STOP_EBREAK);
   return m.cpu.s.icount;
@@ -1141,12 +1107,12 @@ Test(wait, returns_at_once_with_the_pending_among_those_waited_for) {
 
 /* wait; mv s0, a0; mv s1, a1; li a7, time_now; time_now; ebreak */
 static void wait_then_time(uint32_t events) {
-  prog p = {KCODE};
-  emit(&p, HCALL);
-  emit(&p, RI(ADDI, S0, A0, 0));
-  emit(&p, RI(ADDI, S1, A1, 0));
+  rv_prog p = rv_at(&m.cpu, KCODE);
+  rv_emit(&p, HCALL);
+  rv_emit(&p, RI(ADDI, S0, A0, 0));
+  rv_emit(&p, RI(ADDI, S1, A1, 0));
   hc(&p, PV_HC_TIME_NOW);
-  emit(&p, EBREAK);
+  rv_emit(&p, EBREAK);
   m.cpu.s.pc = KCODE;
   m.cpu.s.x[A7] = PV_HC_EVENT_WAIT;
   m.cpu.s.x[A0] = events;
@@ -1380,45 +1346,45 @@ static void preemptive_system(uint32_t quantum) {
   put32(SAVE(1) + 4 * S4, UDATA);
   put32(SAVE(1) + 128, UCODE);
 
-  prog p = {KENTRY};
-  emit(&p, RI(ADDI, S0, A0, 0));
-  emit(&p, RI(ADDI, T3, ZERO, PV_CAUSE_ECALL));
-  emit(&p, BR(BNE, A1, T3, 16));
-  emit(&p, LD(LW, T2, 128, S0));
-  emit(&p, RI(ADDI, T2, T2, 4));
-  emit(&p, ST(SW, T2, 128, S0));
-  li(&p, S1, KDATA);
-  emit(&p, LD(LW, T0, 0, S1));
-  emit(&p, RI(SLLI, T1, T0, 8));
-  emit(&p, RR(ADD, S2, S1, T1));
-  emit(&p, RI(ADDI, S2, S2, 0x100));
+  rv_prog p = rv_at(&m.cpu, KENTRY);
+  rv_emit(&p, RI(ADDI, S0, A0, 0));
+  rv_emit(&p, RI(ADDI, T3, ZERO, PV_CAUSE_ECALL));
+  rv_emit(&p, BR(BNE, A1, T3, 16));
+  rv_emit(&p, LD(LW, T2, 128, S0));
+  rv_emit(&p, RI(ADDI, T2, T2, 4));
+  rv_emit(&p, ST(SW, T2, 128, S0));
+  rv_li(&p, S1, KDATA);
+  rv_emit(&p, LD(LW, T0, 0, S1));
+  rv_emit(&p, RI(SLLI, T1, T0, 8));
+  rv_emit(&p, RR(ADD, S2, S1, T1));
+  rv_emit(&p, RI(ADDI, S2, S2, 0x100));
   for (int32_t off = 4; off <= 128; off += 4) {
-    emit(&p, LD(LW, T2, off, S0));
-    emit(&p, ST(SW, T2, off, S2));
+    rv_emit(&p, LD(LW, T2, off, S0));
+    rv_emit(&p, ST(SW, T2, off, S2));
   }
-  emit(&p, RI(XORI, T0, T0, 1));
-  emit(&p, ST(SW, T0, 0, S1));
-  emit(&p, RI(SLLI, T1, T0, 8));
-  emit(&p, RR(ADD, S2, S1, T1));
-  emit(&p, RI(ADDI, S2, S2, 0x100));
+  rv_emit(&p, RI(XORI, T0, T0, 1));
+  rv_emit(&p, ST(SW, T0, 0, S1));
+  rv_emit(&p, RI(SLLI, T1, T0, 8));
+  rv_emit(&p, RR(ADD, S2, S1, T1));
+  rv_emit(&p, RI(ADDI, S2, S2, 0x100));
   for (int32_t off = 4; off <= 128; off += 4) {
-    emit(&p, LD(LW, T2, off, S2));
-    emit(&p, ST(SW, T2, off, S0));
+    rv_emit(&p, LD(LW, T2, off, S2));
+    rv_emit(&p, ST(SW, T2, off, S0));
   }
-  li(&p, A0, ROOT); /* ROOT2 = ROOT + 0x2000 */
-  emit(&p, RI(SLLI, T1, T0, 13));
-  emit(&p, RR(ADD, A0, A0, T1));
-  emit(&p, RI(ADDI, A1, T0, 1));
+  rv_li(&p, A0, ROOT); /* ROOT2 = ROOT + 0x2000 */
+  rv_emit(&p, RI(SLLI, T1, T0, 13));
+  rv_emit(&p, RR(ADD, A0, A0, T1));
+  rv_emit(&p, RI(ADDI, A1, T0, 1));
   hc(&p, PV_HC_MMU_INSTALL);
-  emit(&p, RI(ADDI, A0, ZERO, PV_EV_TIMER));
+  rv_emit(&p, RI(ADDI, A0, ZERO, PV_EV_TIMER));
   hc(&p, PV_HC_EVENT_ACK);
   hc(&p, PV_HC_TIME_NOW);
-  emit(&p, RI(ADDI, A0, A1, (int32_t)quantum));
-  emit(&p, RR(SLTU, T1, A0, A1));
-  emit(&p, RR(ADD, A1, A2, T1));
+  rv_emit(&p, RI(ADDI, A0, A1, (int32_t)quantum));
+  rv_emit(&p, RR(SLTU, T1, A0, A1));
+  rv_emit(&p, RR(ADD, A1, A2, T1));
   hc(&p, PV_HC_TIMER_SET);
   hc(&p, PV_HC_USER_RETURN);
-  cr_assert_lt(p.pc, KENTRY + CPU_PAGE_SIZE);
+  cr_assert_lt(p.va, KENTRY + CPU_PAGE_SIZE);
 
   expect_status(kcall(PV_HC_EVENT_MASK, PV_EV_TIMER, 0), PV_OK);
   expect_status(kcall(PV_HC_TIMER_SET, 2 + BOOT_INSNS + quantum, 0), PV_OK);

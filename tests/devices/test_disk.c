@@ -750,16 +750,21 @@ Test(disk, a_failed_directory_sync_reports_but_the_image_is_new) {
   cr_expect_eq(m.stats.disk_commits, 1);
 }
 
+/* In a child: a machine with the image attached as --disk-write does, or
+ * the child's end with status 2. */
+static void child_writer(machine *c) {
+  machine_config cfg = {.mem_mib = 1};
+  host_error err;
+  if (!machine_init(c, &cfg, &err) || !machine_disk_attach(c, image, true, &err)) {
+    _exit(2);
+  }
+}
+
 /* In a child: attaches the image with --disk-write, rewrites every sector
  * as generation 1 and commits, with plan deciding where it dies. */
 static void child_commit(hook_plan *plan) {
   machine c;
-  machine_config cfg = {.mem_mib = 1};
-  host_error err;
-  if (!machine_init(&c, &cfg, &err) ||
-      !machine_disk_attach(&c, image, true, &err)) {
-    _exit(2);
-  }
+  child_writer(&c);
   for (uint32_t s = 0; s < NSECT; s += PV_DISK_MAX_COUNT) {
     uint32_t n = NSECT - s < PV_DISK_MAX_COUNT ? NSECT - s : PV_DISK_MAX_COUNT;
     fill(&c, BUF, s, n, 1);
@@ -769,6 +774,7 @@ static void child_commit(hook_plan *plan) {
     c.disk_host.commit_hook = hook;
     c.disk_host.commit_hook_ctx = plan;
   }
+  host_error err;
   _exit(machine_disk_commit(&c, &err) ? 0 : 4);
 }
 
@@ -854,18 +860,14 @@ static pid_t start_big_commit(const uint8_t *new) {
   if (pid == 0) {
     close(fds[0]);
     machine c;
-    machine_config cfg = {.mem_mib = 1};
-    host_error err;
-    if (!machine_init(&c, &cfg, &err) ||
-        !machine_disk_attach(&c, image, true, &err)) {
-      _exit(2);
-    }
+    child_writer(&c);
     for (uint32_t s = 0; s < BIG; s += PV_DISK_MAX_COUNT) {
       memcpy(host(&c, BUF), new + (size_t)s * SECTOR, PV_DISK_MAX_COUNT * SECTOR);
       if (call_on(&c, PV_HC_DISK_WRITE, s, BUF, PV_DISK_MAX_COUNT) != PV_OK) _exit(3);
     }
     if (write(fds[1], "!", 1) != 1) _exit(5);
-    _exit(machine_disk_commit(&c, &err) ? 0 : 4);
+    host_error err;
+  _exit(machine_disk_commit(&c, &err) ? 0 : 4);
   }
   close(fds[1]);
   char c;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
+#include "rv_asm.h"
 
 #define RAM_SIZE (64u * 1024u)
 #define BASE CPU_RAM_BASE
@@ -15,18 +15,6 @@
 #define DATA (BASE + 0x8000u) /* scratch data, far from the code */
 #define END (BASE + RAM_SIZE)
 #define FOREVER UINT64_MAX
-
-enum { ZERO, RA, SP, GP, TP, T0, T1, T2, S0, S1, A0, A1, A2, A3, A4, A5,
-       A6, A7, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, T3, T4, T5, T6 };
-
-/* Instruction words, operands in assembler order. */
-#define RR(op, rd, rs1, rs2) cpu_encode(CPU_OP_##op, rd, rs1, rs2, 0)
-#define RI(op, rd, rs1, imm) cpu_encode(CPU_OP_##op, rd, rs1, 0, imm)
-#define ST(op, rs2, imm, rs1) cpu_encode(CPU_OP_##op, 0, rs1, rs2, imm)
-#define BR(op, rs1, rs2, off) cpu_encode(CPU_OP_##op, 0, rs1, rs2, off)
-#define UI(op, rd, imm) cpu_encode(CPU_OP_##op, rd, 0, 0, (int32_t)(imm))
-#define JAL(rd, off) cpu_encode(CPU_OP_JAL, rd, 0, 0, off)
-#define NN(op) cpu_encode(CPU_OP_##op, 0, 0, 0, 0)
 
 static cpu c;
 static uint8_t *ram;
@@ -45,62 +33,15 @@ static void teardown(void) {
 
 TestSuite(cpu, .init = setup, .fini = teardown);
 
-/* Guest memory, little-endian whatever the host. */
-static void put32(uint32_t addr, uint32_t v) {
-  uint8_t *p = cpu_guest_ptr(&c, addr, 4);
-  cr_assert(p, "0x%08x is outside RAM", addr);
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(uint32_t addr) {
-  const uint8_t *p = cpu_guest_ptr(&c, addr, 4);
-  cr_assert(p, "0x%08x is outside RAM", addr);
-  return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* A host write of code, announced as the CPU contract requires. */
-static void poke(uint32_t addr, uint32_t word) {
-  put32(addr, word);
-  cpu_code_written(&c, addr, 4);
-}
-
-/* A tiny assembler: appends words at pc and returns each word's address. */
-typedef struct prog {
-  uint32_t pc;
-} prog;
-
-static uint32_t emit(prog *p, uint32_t word) {
-  poke(p->pc, word);
-  p->pc += 4;
-  return p->pc - 4;
-}
-
-/* Offset from the next word to emit to addr, for branches and jumps. */
-static int32_t to(const prog *p, uint32_t addr) { return (int32_t)(addr - p->pc); }
+/* Guest memory. */
+static void put32(uint32_t addr, uint32_t v) { rv_put32(&c, addr, v); }
+static uint32_t get32(uint32_t addr) { return rv_get32(&c, addr); }
+static void poke(uint32_t addr, uint32_t word) { rv_poke(&c, addr, word); }
 
 static cpu_exit run(void) { return cpu_run(&c, FOREVER); }
 
-/* Runs like the machine: hypercalls are carried out (as nothing) and
- * retired, anything else ends the run. */
-static cpu_exit run_to(uint64_t limit) {
-  cpu_exit e;
-  while ((e = cpu_run(&c, limit)) == CPU_EXIT_HCALL) cpu_retire(&c);
-  return e;
-}
-
-static void expect_same_state(const cpu_state *got, const cpu_state *want,
-                              const char *what, uint64_t n) {
-  cr_expect_eq(got->pc, want->pc, "%s %llu: pc 0x%08x, want 0x%08x", what,
-               (unsigned long long)n, got->pc, want->pc);
-  cr_expect_eq(got->icount, want->icount, "%s %llu: icount %llu, want %llu",
-               what, (unsigned long long)n, (unsigned long long)got->icount,
-               (unsigned long long)want->icount);
-  for (int i = 0; i < 32; i++) {
-    cr_expect_eq(got->x[i], want->x[i], "%s %llu: %s = 0x%08x, want 0x%08x",
-                 what, (unsigned long long)n, cpu_reg_names[i], got->x[i],
-                 want->x[i]);
-  }
-}
+/* The hart at pc, registers zeroed. */
+static void bare(uint32_t pc) { cpu_reset(&c, pc); }
 
 /* ---- arithmetic and logic, one instruction at a time ---------------- */
 
@@ -317,12 +258,12 @@ Test(cpu, lui_and_auipc) {
   cr_expect_eq(one(UI(LUI, A0, 0xfffff000), 0, 0), 0xfffff000u);
   cr_expect_eq(one(UI(LUI, A0, 0x80000000), 0, 0), 0x80000000u);
   /* auipc adds to its own address */
-  prog p = {BASE + 0x40};
-  emit(&p, UI(AUIPC, A0, 0));
-  emit(&p, UI(AUIPC, A1, 0x1000));
-  emit(&p, UI(AUIPC, A2, 0xfffff000));
-  emit(&p, UI(AUIPC, A3, 0x80000000));
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE + 0x40);
+  rv_emit(&p, UI(AUIPC, A0, 0));
+  rv_emit(&p, UI(AUIPC, A1, 0x1000));
+  rv_emit(&p, UI(AUIPC, A2, 0xfffff000));
+  rv_emit(&p, UI(AUIPC, A3, 0x80000000));
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE + 0x40);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.x[A0], BASE + 0x40);
@@ -333,22 +274,22 @@ Test(cpu, lui_and_auipc) {
 
 Test(cpu, x0_stays_zero) {
   put32(DATA, 0x12345678);
-  prog p = {BASE};
+  rv_prog p = rv_at(&c, BASE);
   /* each write to x0 is followed by a read of it into a fresh register */
-  emit(&p, RI(ADDI, ZERO, ZERO, 5));
-  emit(&p, RR(ADD, A0, ZERO, ZERO));
-  emit(&p, UI(LUI, ZERO, 0x12345000));
-  emit(&p, RR(OR, A1, ZERO, ZERO));
-  emit(&p, UI(AUIPC, ZERO, 0));
-  emit(&p, RR(ADD, A2, ZERO, ZERO));
-  emit(&p, RI(LW, ZERO, S0, 0));
-  emit(&p, RR(ADD, A3, ZERO, ZERO));
-  emit(&p, RR(MUL, ZERO, S0, S0));
-  emit(&p, RR(ADD, A4, ZERO, ZERO));
-  emit(&p, JAL(ZERO, 4));
-  emit(&p, RR(ADD, A5, ZERO, ZERO));
-  emit(&p, RI(SLTIU, A6, ZERO, 1)); /* 1 iff x0 == 0 */
-  emit(&p, NN(EBREAK));
+  rv_emit(&p, RI(ADDI, ZERO, ZERO, 5));
+  rv_emit(&p, RR(ADD, A0, ZERO, ZERO));
+  rv_emit(&p, UI(LUI, ZERO, 0x12345000));
+  rv_emit(&p, RR(OR, A1, ZERO, ZERO));
+  rv_emit(&p, UI(AUIPC, ZERO, 0));
+  rv_emit(&p, RR(ADD, A2, ZERO, ZERO));
+  rv_emit(&p, RI(LW, ZERO, S0, 0));
+  rv_emit(&p, RR(ADD, A3, ZERO, ZERO));
+  rv_emit(&p, RR(MUL, ZERO, S0, S0));
+  rv_emit(&p, RR(ADD, A4, ZERO, ZERO));
+  rv_emit(&p, JAL(ZERO, 4));
+  rv_emit(&p, RR(ADD, A5, ZERO, ZERO));
+  rv_emit(&p, RI(SLTIU, A6, ZERO, 1)); /* 1 iff x0 == 0 */
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   c.s.x[S0] = DATA;
   for (int r = A0; r <= A5; r++) c.s.x[r] = 0xdead;
@@ -436,20 +377,20 @@ typedef struct case_b {
 /* Forward: a0 = 2 if taken, 1 if not.  Backward: the branch at +12 goes
  * back to +4 (a0 = 2) or falls through (a0 = 1). */
 static void branch(cpu_op op, uint32_t a, uint32_t b, bool backward) {
-  prog p = {BASE};
+  rv_prog p = rv_at(&c, BASE);
   if (backward) {
-    emit(&p, JAL(ZERO, 12));
-    emit(&p, RI(ADDI, A0, ZERO, 2));
-    emit(&p, NN(EBREAK));
-    emit(&p, cpu_encode(op, 0, A1, A2, -8));
+    rv_emit(&p, JAL(ZERO, 12));
+    rv_emit(&p, RI(ADDI, A0, ZERO, 2));
+    rv_emit(&p, NN(EBREAK));
+    rv_emit(&p, cpu_encode(op, 0, A1, A2, -8));
   } else {
-    emit(&p, cpu_encode(op, 0, A1, A2, 12));
+    rv_emit(&p, cpu_encode(op, 0, A1, A2, 12));
   }
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, NN(EBREAK));
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, NN(EBREAK));
   if (!backward) {
-    emit(&p, RI(ADDI, A0, ZERO, 2));
-    emit(&p, NN(EBREAK));
+    rv_emit(&p, RI(ADDI, A0, ZERO, 2));
+    rv_emit(&p, NN(EBREAK));
   }
   cpu_reset(&c, BASE);
   c.s.x[A1] = a;
@@ -487,12 +428,12 @@ Test(cpu, branches_taken_and_not) {
 }
 
 Test(cpu, branch_extremes_cross_pages) {
-  prog p = {BASE + PAGE};
-  emit(&p, BR(BEQ, ZERO, ZERO, -4096)); /* to BASE */
-  p.pc = BASE;
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, BR(BNE, A0, A1, (int32_t)PAGE - 4)); /* back up to BASE + PAGE */
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE + PAGE);
+  rv_emit(&p, BR(BEQ, ZERO, ZERO, -4096)); /* to BASE */
+  p = rv_at(&c, BASE);
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, BR(BNE, A0, A1, (int32_t)PAGE - 4)); /* back up to BASE + PAGE */
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE + PAGE);
   c.s.x[A1] = 3;
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
@@ -502,13 +443,13 @@ Test(cpu, branch_extremes_cross_pages) {
 }
 
 Test(cpu, jal_links_and_jumps) {
-  prog p = {BASE};
-  emit(&p, JAL(RA, 12));                 /* BASE: to BASE + 12 */
-  emit(&p, NN(EBREAK));                  /* BASE + 4: ends */
-  emit(&p, NN(EBREAK));
-  emit(&p, JAL(A0, 0x2000 - 12));        /* BASE + 12: to BASE + 0x2000 */
-  p.pc = BASE + 0x2000;
-  emit(&p, JAL(A1, -0x2000 + 4));        /* back to BASE + 4 */
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, JAL(RA, 12));                 /* BASE: to BASE + 12 */
+  rv_emit(&p, NN(EBREAK));                  /* BASE + 4: ends */
+  rv_emit(&p, NN(EBREAK));
+  rv_emit(&p, JAL(A0, 0x2000 - 12));        /* BASE + 12: to BASE + 0x2000 */
+  p = rv_at(&c, BASE + 0x2000);
+  rv_emit(&p, JAL(A1, -0x2000 + 4));        /* back to BASE + 4 */
   cpu_reset(&c, BASE);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.pc, BASE + 4);
@@ -519,15 +460,15 @@ Test(cpu, jal_links_and_jumps) {
 }
 
 Test(cpu, jalr_links_and_clears_bit_0) {
-  prog p = {BASE};
-  emit(&p, RI(JALR, RA, A1, 0));      /* a1 = BASE + 0x101: to BASE + 0x100 */
-  emit(&p, NN(EBREAK));
-  p.pc = BASE + 0x100;
-  emit(&p, RI(JALR, A2, A2, -16));    /* a2 = BASE + 0x1210: to BASE + 0x1200 */
-  p.pc = BASE + 0x1200;
-  emit(&p, RI(JALR, T0, A3, 2047));   /* a3 + 2047 = BASE + 0x2005 */
-  p.pc = BASE + 0x2004;
-  emit(&p, RI(JALR, ZERO, RA, 0));    /* ret */
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, RI(JALR, RA, A1, 0));      /* a1 = BASE + 0x101: to BASE + 0x100 */
+  rv_emit(&p, NN(EBREAK));
+  p = rv_at(&c, BASE + 0x100);
+  rv_emit(&p, RI(JALR, A2, A2, -16));    /* a2 = BASE + 0x1210: to BASE + 0x1200 */
+  p = rv_at(&c, BASE + 0x1200);
+  rv_emit(&p, RI(JALR, T0, A3, 2047));   /* a3 + 2047 = BASE + 0x2005 */
+  p = rv_at(&c, BASE + 0x2004);
+  rv_emit(&p, RI(JALR, ZERO, RA, 0));    /* ret */
   cpu_reset(&c, BASE);
   c.s.x[A1] = BASE + 0x101;
   c.s.x[A2] = BASE + 0x1210;
@@ -543,10 +484,10 @@ Test(cpu, jalr_links_and_clears_bit_0) {
 /* Runs word at BASE + 0x10 after an addi, with the registers as the
  * caller set them, expecting a fault at the word. */
 static void expect_fault(uint32_t word, cpu_fault_kind kind, uint32_t addr) {
-  prog p = {BASE + 0x0c};
-  emit(&p, RI(ADDI, T6, T6, 1));
-  uint32_t at = emit(&p, word);
-  emit(&p, RI(ADDI, T6, T6, 1));
+  rv_prog p = rv_at(&c, BASE + 0x0c);
+  rv_emit(&p, RI(ADDI, T6, T6, 1));
+  uint32_t at = rv_emit(&p, word);
+  rv_emit(&p, RI(ADDI, T6, T6, 1));
   c.s.pc = BASE + 0x0c;
   c.s.icount = 0;
   c.s.x[T6] = 0;
@@ -580,10 +521,10 @@ Test(cpu, misaligned_jump_targets_fault) {
 }
 
 Test(cpu, misaligned_branch_not_taken_is_fine) {
-  prog p = {BASE};
-  emit(&p, BR(BNE, ZERO, ZERO, 6));
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, BR(BNE, ZERO, ZERO, 6));
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.x[A0], 1u);
@@ -623,8 +564,8 @@ Test(cpu, loads_and_stores_outside_ram_fault) {
 
 Test(cpu, fetch_outside_ram_faults) {
   /* a jump that leaves RAM: the jump itself completes */
-  prog p = {BASE};
-  uint32_t jump = emit(&p, RI(JALR, RA, A1, 0));
+  rv_prog p = rv_at(&c, BASE);
+  uint32_t jump = rv_emit(&p, RI(JALR, RA, A1, 0));
   cpu_reset(&c, BASE);
   c.s.x[A1] = END;
   cr_assert_eq(run(), CPU_EXIT_FAULT);
@@ -662,14 +603,14 @@ Test(cpu, fetch_outside_ram_faults) {
 }
 
 Test(cpu, exits_stay_at_the_instruction_until_retired) {
-  prog p = {BASE};
-  emit(&p, RI(ADDI, A7, ZERO, 3));
-  uint32_t hcall = emit(&p, NN(HCALL));
-  emit(&p, RI(ADDI, A0, ZERO, 9));
-  uint32_t ecall = emit(&p, NN(ECALL));
-  emit(&p, RI(ADDI, A1, ZERO, 1));
-  uint32_t ebreak = emit(&p, NN(EBREAK));
-  emit(&p, RI(ADDI, A2, ZERO, 1));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, RI(ADDI, A7, ZERO, 3));
+  uint32_t hcall = rv_emit(&p, NN(HCALL));
+  rv_emit(&p, RI(ADDI, A0, ZERO, 9));
+  uint32_t ecall = rv_emit(&p, NN(ECALL));
+  rv_emit(&p, RI(ADDI, A1, ZERO, 1));
+  uint32_t ebreak = rv_emit(&p, NN(EBREAK));
+  rv_emit(&p, RI(ADDI, A2, ZERO, 1));
   cpu_reset(&c, BASE);
   cr_assert_eq(run(), CPU_EXIT_HCALL);
   cr_expect_eq(c.s.pc, hcall);
@@ -719,14 +660,14 @@ Test(cpu, privileged_and_garbage_words_are_illegal) {
 }
 
 Test(cpu, fence_is_a_no_op) {
-  prog p = {BASE};
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, 0x0ff0000f); /* fence iorw, iorw */
-  emit(&p, NN(FENCE));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, NN(FENCE_I));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, 0x0ff0000f); /* fence iorw, iorw */
+  rv_emit(&p, NN(FENCE));
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, NN(FENCE_I));
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   cpu_state before = c.s;
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
@@ -743,20 +684,20 @@ Test(cpu, fence_is_a_no_op) {
  * addi a0, a0, 100 over it, runs FENCE.I and runs X once more. */
 Test(cpu, guest_store_and_fence_i_replace_code) {
   put32(BASE + 0x400, RI(ADDI, A0, A0, 100));
-  prog p = {BASE};
-  emit(&p, UI(LUI, S0, BASE));
-  emit(&p, RI(LW, T2, S0, 0x400));
-  emit(&p, RI(ADDI, T1, ZERO, 2));
-  uint32_t x = emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, T1, T1, -1));
-  emit(&p, BR(BNE, T1, ZERO, to(&p, x)));
-  emit(&p, BR(BNE, S1, ZERO, 24));
-  emit(&p, RI(ADDI, S1, ZERO, 1));
-  emit(&p, ST(SW, T2, (int32_t)(x - BASE), S0));
-  emit(&p, NN(FENCE_I));
-  emit(&p, RI(ADDI, T1, ZERO, 1));
-  emit(&p, JAL(ZERO, to(&p, x)));
-  uint32_t done = emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, UI(LUI, S0, BASE));
+  rv_emit(&p, RI(LW, T2, S0, 0x400));
+  rv_emit(&p, RI(ADDI, T1, ZERO, 2));
+  uint32_t x = rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, RI(ADDI, T1, T1, -1));
+  rv_emit(&p, BR(BNE, T1, ZERO, rv_to(&p, x)));
+  rv_emit(&p, BR(BNE, S1, ZERO, 24));
+  rv_emit(&p, RI(ADDI, S1, ZERO, 1));
+  rv_emit(&p, ST(SW, T2, (int32_t)(x - BASE), S0));
+  rv_emit(&p, NN(FENCE_I));
+  rv_emit(&p, RI(ADDI, T1, ZERO, 1));
+  rv_emit(&p, JAL(ZERO, rv_to(&p, x)));
+  uint32_t done = rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.pc, done);
@@ -770,12 +711,12 @@ Test(cpu, guest_store_and_fence_i_replace_code) {
  * (exec.c drops the decoded page), which keeps the machine deterministic
  * whatever the guest does. */
 Test(cpu, store_over_the_next_instruction_takes_effect) {
-  prog p = {BASE};
-  emit(&p, RI(ADDI, A0, ZERO, 1));
-  emit(&p, ST(SW, A1, 12, S0));       /* over the addi below */
-  emit(&p, RI(ADDI, A2, ZERO, 5));
-  emit(&p, RI(ADDI, A0, A0, 1));      /* becomes addi a0, a0, 100 */
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1));
+  rv_emit(&p, ST(SW, A1, 12, S0));       /* over the addi below */
+  rv_emit(&p, RI(ADDI, A2, ZERO, 5));
+  rv_emit(&p, RI(ADDI, A0, A0, 1));      /* becomes addi a0, a0, 100 */
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   c.s.x[S0] = BASE;
   c.s.x[A1] = RI(ADDI, A0, A0, 100);
@@ -786,12 +727,12 @@ Test(cpu, store_over_the_next_instruction_takes_effect) {
 }
 
 Test(cpu, host_writes_with_code_written_replace_code) {
-  prog p = {BASE};
-  emit(&p, RI(ADDI, T1, ZERO, 10));
-  uint32_t x = emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, T1, T1, -1));
-  emit(&p, BR(BNE, T1, ZERO, to(&p, x)));
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, RI(ADDI, T1, ZERO, 10));
+  uint32_t x = rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, RI(ADDI, T1, T1, -1));
+  rv_emit(&p, BR(BNE, T1, ZERO, rv_to(&p, x)));
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   /* stop in the middle of the loop, with the loop decoded */
   cr_assert_eq(cpu_run(&c, 1 + 3 * 4 + 1), CPU_EXIT_LIMIT);
@@ -815,16 +756,16 @@ Test(cpu, host_writes_with_code_written_replace_code) {
  * limit falls later in the storing block: the run must stop exactly there
  * and the next run must go on normally. */
 Test(cpu, store_into_other_code_page_during_a_limited_run) {
-  prog p = {BASE + PAGE};
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(JALR, ZERO, RA, 0));
-  p.pc = BASE;
-  emit(&p, UI(LUI, S0, BASE + PAGE));
-  emit(&p, JAL(RA, (int32_t)PAGE - 4));
-  emit(&p, RI(LW, T0, S0, 0));
-  emit(&p, ST(SW, T0, 0, S0)); /* the same word back over decoded code */
-  for (int i = 0; i < 4; i++) emit(&p, RI(ADDI, A1, A1, 1));
-  uint32_t done = emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE + PAGE);
+  rv_emit(&p, RI(ADDI, A0, A0, 1));
+  rv_emit(&p, RI(JALR, ZERO, RA, 0));
+  p = rv_at(&c, BASE);
+  rv_emit(&p, UI(LUI, S0, BASE + PAGE));
+  rv_emit(&p, JAL(RA, (int32_t)PAGE - 4));
+  rv_emit(&p, RI(LW, T0, S0, 0));
+  rv_emit(&p, ST(SW, T0, 0, S0)); /* the same word back over decoded code */
+  for (int i = 0; i < 4; i++) rv_emit(&p, RI(ADDI, A1, A1, 1));
+  uint32_t done = rv_emit(&p, NN(EBREAK));
   for (uint64_t n = 0; n <= 10; n++) {
     cpu_reset(&c, BASE);
     cr_assert_eq(cpu_run(&c, n), CPU_EXIT_LIMIT);
@@ -840,16 +781,16 @@ Test(cpu, store_into_other_code_page_during_a_limited_run) {
 /* A misaligned store whose first bytes land in a page with no code and
  * whose last bytes land on decoded code in the next page. */
 Test(cpu, store_straddling_into_a_code_page) {
-  prog p = {BASE + 2 * PAGE};
-  emit(&p, RI(ADDI, A0, ZERO, 1)); /* low half 0x0513; a1 would be 0x0593 */
-  emit(&p, RI(JALR, ZERO, RA, 0));
-  p.pc = BASE;
-  emit(&p, UI(LUI, S0, BASE + 2 * PAGE));
-  emit(&p, RI(JALR, RA, S0, 0));
-  emit(&p, UI(LUI, T0, 0x05930000));
-  emit(&p, ST(SW, T0, -2, S0));
-  emit(&p, RI(JALR, RA, S0, 0));
-  emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE + 2 * PAGE);
+  rv_emit(&p, RI(ADDI, A0, ZERO, 1)); /* low half 0x0513; a1 would be 0x0593 */
+  rv_emit(&p, RI(JALR, ZERO, RA, 0));
+  p = rv_at(&c, BASE);
+  rv_emit(&p, UI(LUI, S0, BASE + 2 * PAGE));
+  rv_emit(&p, RI(JALR, RA, S0, 0));
+  rv_emit(&p, UI(LUI, T0, 0x05930000));
+  rv_emit(&p, ST(SW, T0, -2, S0));
+  rv_emit(&p, RI(JALR, RA, S0, 0));
+  rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(get32(BASE + 2 * PAGE), RI(ADDI, A1, ZERO, 1));
@@ -859,81 +800,33 @@ Test(cpu, store_straddling_into_a_code_page) {
 
 /* ---- exact limits, slices, long runs --------------------------------- */
 
-/* A loop whose body crosses from one page into the next: 1 + 3 * 7 + 1
- * instructions, then EBREAK.  Fills trace[n] with the pc after n
- * instructions (24 entries). */
-static uint32_t cross_page_loop(uint32_t at, uint32_t trace[24]) {
-  prog p = {at};
-  emit(&p, RI(ADDI, T1, ZERO, 3));
-  uint32_t loop = emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A0, A0, 1));
-  emit(&p, RI(ADDI, A1, A1, 1));
-  emit(&p, RI(ADDI, T1, T1, -1));
-  emit(&p, BR(BNE, T1, ZERO, to(&p, loop)));
-  emit(&p, RI(ADDI, A2, ZERO, 7));
-  uint32_t done = emit(&p, NN(EBREAK));
-  trace[0] = at;
-  for (int i = 0; i < 3; i++) {
-    for (int k = 0; k < 7; k++) trace[1 + 7 * i + k] = loop + 4 * (uint32_t)k;
-  }
-  trace[22] = done - 4;
-  trace[23] = done;
-  return done;
-}
-
 Test(cpu, exact_limits_across_blocks_and_pages) {
   uint32_t trace[24];
-  const uint32_t at = BASE + PAGE - 12; /* the page ends after 3 words */
-  uint32_t done = cross_page_loop(at, trace);
-  for (int pass = 0; pass < 2; pass++) {
-    for (uint64_t n = 0; n <= 23; n++) {
-      if (pass == 0) cpu_flush_code(&c); /* decode afresh, then cached */
-      cpu_reset(&c, at);
-      cr_assert_eq(cpu_run(&c, n), CPU_EXIT_LIMIT, "limit %llu", (unsigned long long)n);
-      cr_expect_eq(c.s.icount, n);
-      cr_expect_eq(c.s.pc, trace[n], "limit %llu: pc 0x%08x, want 0x%08x",
-                   (unsigned long long)n, c.s.pc, trace[n]);
-      uint32_t a0 = 0, a1 = 0;
-      for (uint64_t i = 0; i < n; i++) {
-        a0 += trace[i] >= at + 4 && trace[i] < at + 20;
-        a1 += trace[i] == at + 20;
-      }
-      cr_expect_eq(c.s.x[A0], a0, "limit %llu", (unsigned long long)n);
-      cr_expect_eq(c.s.x[A1], a1, "limit %llu", (unsigned long long)n);
-    }
-  }
-  cpu_reset(&c, at);
-  cr_assert_eq(cpu_run(&c, 24), CPU_EXIT_EBREAK);
-  cr_expect_eq(c.s.pc, done);
-  cr_expect_eq(c.s.icount, 23u);
-  cr_expect_eq(c.s.x[A0], 12u);
-  cr_expect_eq(c.s.x[A1], 3u);
-  cr_expect_eq(c.s.x[A2], 7u);
-  cr_expect_eq(c.s.x[T1], 0u);
+  rv_prog p = rv_at(&c, BASE + PAGE - 12); /* the page ends after 3 words */
+  uint32_t done = rv_cross_page_loop(&p, BASE + PAGE, trace);
+  rv_expect_loop_limits(&c, bare, trace, done);
 }
 
 /* main calls f 50 times with a hypercall after each call; f loops across
  * a page boundary and stores; 3353 instructions in all (see below). */
 static uint32_t mixed_program(void) {
   const uint32_t f = BASE + PAGE - 8;
-  prog p = {BASE};
-  emit(&p, UI(LUI, SP, END));           /* sp = 0x80010000 */
-  emit(&p, RI(ADDI, S0, ZERO, 50));
-  uint32_t outer = emit(&p, JAL(RA, to(&p, f)));
-  emit(&p, NN(HCALL));
-  emit(&p, RI(ADDI, S0, S0, -1));
-  emit(&p, BR(BNE, S0, ZERO, to(&p, outer)));
-  emit(&p, RI(LW, A1, SP, -4));
-  uint32_t done = emit(&p, NN(EBREAK));
-  p.pc = f;
-  emit(&p, RI(ADDI, T0, ZERO, 20));
-  uint32_t inner = emit(&p, RR(ADD, A0, A0, T0));
-  emit(&p, RI(ADDI, T0, T0, -1));      /* first word of the next page */
-  emit(&p, BR(BNE, T0, ZERO, to(&p, inner)));
-  emit(&p, ST(SW, A0, -4, SP));
-  emit(&p, RI(JALR, ZERO, RA, 0));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, UI(LUI, SP, END));           /* sp = 0x80010000 */
+  rv_emit(&p, RI(ADDI, S0, ZERO, 50));
+  uint32_t outer = rv_emit(&p, JAL(RA, rv_to(&p, f)));
+  rv_emit(&p, NN(HCALL));
+  rv_emit(&p, RI(ADDI, S0, S0, -1));
+  rv_emit(&p, BR(BNE, S0, ZERO, rv_to(&p, outer)));
+  rv_emit(&p, RI(LW, A1, SP, -4));
+  uint32_t done = rv_emit(&p, NN(EBREAK));
+  p = rv_at(&c, f);
+  rv_emit(&p, RI(ADDI, T0, ZERO, 20));
+  uint32_t inner = rv_emit(&p, RR(ADD, A0, A0, T0));
+  rv_emit(&p, RI(ADDI, T0, T0, -1));      /* first word of the next page */
+  rv_emit(&p, BR(BNE, T0, ZERO, rv_to(&p, inner)));
+  rv_emit(&p, ST(SW, A0, -4, SP));
+  rv_emit(&p, RI(JALR, ZERO, RA, 0));
   return done;
 }
 
@@ -944,7 +837,7 @@ static uint32_t mixed_program(void) {
 Test(cpu, mixed_program_by_hand) {
   uint32_t done = mixed_program();
   cpu_reset(&c, BASE);
-  cr_assert_eq(run_to(FOREVER), CPU_EXIT_EBREAK);
+  cr_assert_eq(rv_run_to(&c, FOREVER), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.pc, done);
   cr_expect_eq(c.s.icount, MIXED_COUNT);
   cr_expect_eq(c.s.x[A0], MIXED_SUM);
@@ -954,40 +847,12 @@ Test(cpu, mixed_program_by_hand) {
 
 Test(cpu, every_limit_equals_single_steps) {
   mixed_program();
-  cpu_state *steps = calloc(MIXED_COUNT + 1, sizeof *steps);
-  cr_assert(steps);
-  cpu_reset(&c, BASE);
-  steps[0] = c.s;
-  for (uint64_t n = 1; n <= MIXED_COUNT; n++) {
-    cr_assert_eq(run_to(n), CPU_EXIT_LIMIT, "step %llu", (unsigned long long)n);
-    cr_assert_eq(c.s.icount, n);
-    steps[n] = c.s;
-  }
-  for (uint64_t n = 0; n <= MIXED_COUNT; n++) {
-    if (n % 2) cpu_flush_code(&c);
-    cpu_reset(&c, BASE);
-    cr_assert_eq(run_to(n), CPU_EXIT_LIMIT);
-    expect_same_state(&c.s, &steps[n], "limit", n);
-  }
-  free(steps);
+  rv_expect_limits_are_steps(&c, bare, BASE, MIXED_COUNT);
 }
 
 Test(cpu, small_slices_give_the_same_run) {
   mixed_program();
-  cpu_reset(&c, BASE);
-  cr_assert_eq(run_to(FOREVER), CPU_EXIT_EBREAK);
-  const cpu_state whole = c.s;
-  static const uint64_t slices[] = {1, 2, 3, 5, 7, 11, 13, 64, 1000};
-  for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++) {
-    cpu_flush_code(&c);
-    cpu_reset(&c, BASE);
-    cpu_exit e;
-    do {
-      e = run_to(c.s.icount + slices[i]);
-    } while (e == CPU_EXIT_LIMIT);
-    cr_expect_eq(e, CPU_EXIT_EBREAK);
-    expect_same_state(&c.s, &whole, "slice", slices[i]);
-  }
+  rv_expect_slices_are_whole(&c, bare, BASE, false);
 }
 
 Test(cpu, limit_already_reached_runs_nothing) {
@@ -1003,15 +868,15 @@ Test(cpu, limit_already_reached_runs_nothing) {
 }
 
 Test(cpu, sum_to_100000) {
-  prog p = {BASE};
-  emit(&p, RI(ADDI, A0, ZERO, 0));
-  emit(&p, RI(ADDI, T0, ZERO, 1));
-  emit(&p, UI(LUI, T1, 0x18000));
-  emit(&p, RI(ADDI, T1, T1, 0x6a1)); /* t1 = 100001 */
-  uint32_t loop = emit(&p, RR(ADD, A0, A0, T0));
-  emit(&p, RI(ADDI, T0, T0, 1));
-  emit(&p, BR(BNE, T0, T1, to(&p, loop)));
-  uint32_t done = emit(&p, NN(EBREAK));
+  rv_prog p = rv_at(&c, BASE);
+  rv_emit(&p, RI(ADDI, A0, ZERO, 0));
+  rv_emit(&p, RI(ADDI, T0, ZERO, 1));
+  rv_emit(&p, UI(LUI, T1, 0x18000));
+  rv_emit(&p, RI(ADDI, T1, T1, 0x6a1)); /* t1 = 100001 */
+  uint32_t loop = rv_emit(&p, RR(ADD, A0, A0, T0));
+  rv_emit(&p, RI(ADDI, T0, T0, 1));
+  rv_emit(&p, BR(BNE, T0, T1, rv_to(&p, loop)));
+  uint32_t done = rv_emit(&p, NN(EBREAK));
   cpu_reset(&c, BASE);
   cr_assert_eq(run(), CPU_EXIT_EBREAK);
   cr_expect_eq(c.s.pc, done);
