@@ -16,24 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "mon.h"
 
 #define DEFAULT_INSNS UINT64_C(1000000000)
 #define BACK UINT64_C(100000000)
 #define ROUNDS 9
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static bool start(machine *m, dev_console_mem *con, const char *guest) {
   machine_config cfg = {.mem_mib = MACHINE_DEFAULT_MEM_MIB};
@@ -57,9 +46,9 @@ static bool plain_run(const char *guest, uint64_t n, const uint64_t *want, uint6
   bool ok = true;
   *secs = 0;
   for (size_t i = 0; i < k && ok; i++) {
-    double t0 = now();
+    double t0 = bench_now();
     ok = machine_run(&m, want[i]) == MACHINE_STOP_LIMIT;
-    *secs += now() - t0;
+    *secs += bench_now() - t0;
     hash[i] = machine_state_hash(&m);
   }
   if (!ok) fprintf(stderr, "revbench: the guest stopped before icount %" PRIu64 "\n", n);
@@ -73,9 +62,9 @@ static bool timed(mon *s, const char *line, double *secs) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  double t0 = now();
+  double t0 = bench_now();
   mon_status st = mon_exec(s, line, out);
-  *secs = now() - t0;
+  *secs = bench_now() - t0;
   fclose(out);
   if (st != MON_OK) fprintf(stderr, "revbench: `%s` failed: %s", line, text);
   free(text);
@@ -135,8 +124,7 @@ int main(int argc, char **argv) {
   ok = ok && mon_exec(s, "info reverse", out) == MON_OK;
   fclose(out);
   if (ok) {
-    qsort(rsi, ROUNDS, sizeof rsi[0], cmp_double);
-    double med = rsi[ROUNDS / 2];
+    double med = bench_median(rsi, ROUNDS);
     printf("revbench: %s, %" PRIu64 " instructions in\n", guest, n);
     printf("  run under the monitor   %8.3f s  (%.0f MIPS; without it %.3f s, "
            "checkpoints cost %+.1f%%)\n", run, n / run / 1e6, plain,

@@ -14,20 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "machine.h"
 #include "snapshot.h"
 
 #define MEM_MIB 64u
 #define ROUNDS 5
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t next(uint64_t *x) { /* xorshift64 */
   *x ^= *x << 13;
@@ -63,16 +57,6 @@ static void fill_text(uint8_t *ram, size_t n) {
   }
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v) {
-  qsort(v, ROUNDS, sizeof v[0], cmp_double);
-  return v[ROUNDS / 2];
-}
-
 /* One case: ROUNDS saves and loads; false on any failure. */
 static bool bench(const char *name, void (*fill)(uint8_t *, size_t), const char *dir) {
   machine m, c;
@@ -91,11 +75,11 @@ static bool bench(const char *name, void (*fill)(uint8_t *, size_t), const char 
   uint64_t want = machine_state_hash(&m);
   struct stat st = {0};
   for (int r = 0; r < ROUNDS && ok; r++) {
-    double t0 = now();
+    double t0 = bench_now();
     ok = snap_save(&m, path, &err);
-    double t1 = now();
+    double t1 = bench_now();
     ok = ok && snap_load(&c, path, &err);
-    double t2 = now();
+    double t2 = bench_now();
     if (!ok) fprintf(stderr, "snapbench: %s\n", err.msg);
     if (ok && machine_state_hash(&c) != want) {
       fprintf(stderr, "snapbench: %s: the restored machine differs\n", name);
@@ -108,7 +92,7 @@ static bool bench(const char *name, void (*fill)(uint8_t *, size_t), const char 
   unlink(path);
   if (ok) {
     printf("%-22s %10.1f MiB %9.3f s %9.3f s\n", name,
-           (double)st.st_size / (1024.0 * 1024.0), median(save), median(load));
+           (double)st.st_size / (1024.0 * 1024.0), bench_median(save, ROUNDS), bench_median(load, ROUNDS));
   }
   machine_free(&m);
   machine_free(&c);

@@ -97,10 +97,11 @@ int cli_info(int argc, char **argv);
 int cli_debug(int argc, char **argv);
 /* pvlab replay --debug BUNDLE: the monitor on a recording, stopped where
  * it starts, or with at_end (--at-end) where it ends: the fault, the
- * hang's last instruction, the shutdown (cli/debug.c); commands
- * from the terminal or stdin as for pvlab debug.  Returns the exit
+ * hang's last instruction, the shutdown (cli/debug.c); commands from
+ * mopts's -x scripts, then the terminal or stdin as for pvlab debug
+ * (--keep-going too), or gdb with its --gdb.  Returns the exit
  * status. */
-int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *gdb);
+int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *mopts);
 /* pvlab grade EXERCISE_DIR: an exercise's tests, scored (monitor/
  * cli/grade.c, docs/grading.md).  0 all passed, 1 some failed, 125 usage
  * or host error. */

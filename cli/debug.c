@@ -90,11 +90,11 @@ static bool is_directory(int fd) {
 
 /* Before anything starts: that a file named on the command line can be
  * read (prints why not). */
-static bool readable(const char *option, const char *path) {
+static bool readable(const char *cmd, const char *option, const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   bool dir = fd >= 0 && is_directory(fd);
   if (fd < 0 || dir) {
-    fprintf(stderr, "pvlab debug: %s %s: cannot open: %s\n", option, path,
+    fprintf(stderr, "pvlab %s: %s %s: cannot open: %s\n", cmd, option, path,
             dir ? "it is a directory" : strerror(errno));
   }
   if (fd >= 0) close(fd);
@@ -165,7 +165,7 @@ static int serve_gdb(mon *s, const cli_machine_opts *opts, const char *guest, ui
 static bool save_recording(mon *s, const char *path) {
   host_error err;
   if (!mon_record_save(s, path, &err)) {
-    fprintf(stderr, "pvlab debug: --record: %s\n", err.msg);
+    fprintf(stderr, "pvlab debug: --record %s: %s\n", path, err.msg);
     return false;
   }
   printf("pvlab debug: the session is recorded in %s ('pvlab replay %s' replays it)\n",
@@ -238,7 +238,7 @@ static void go_to_end(mon *s, const char *bundle, const replay_player *p) {
  * the guest's input is the recording's alone; its output is shown the
  * first time the guest gets to it. */
 static int debug_replay(const char *bundle, machine *m, debug_console *con,
-                        bool interactive, bool at_end, const cli_machine_opts *gdb) {
+                        bool interactive, bool at_end, const cli_machine_opts *mopts) {
   replay_player p;
   host_error err;
   if (!replay_play_open(&p, m, bundle, &err)) {
@@ -259,12 +259,12 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con,
     } else {
       printf("pvlab replay: %s is stopped where the recording starts (icount %" PRIu64
              "; it ends at icount %" PRIu64 "); %s\n", bundle, m->cpu.s.icount,
-             p.end.icount, commands_hint(gdb));
+             p.end.icount, commands_hint(mopts));
     }
-    cli_machine_opts opts = {.guest = bundle};
+    if (mopts->keep_going) mon_set_stop_on_error(s, false);
     /* gdb goes forward to where the recording ends (replaylog:end) */
-    status = gdb->gdb ? serve_gdb(s, gdb, m->elf.name, replay_bundle_end_limit(&p.end))
-                      : session_with_sigint(s, &opts, interactive);
+    status = mopts->gdb ? serve_gdb(s, mopts, m->elf.name, replay_bundle_end_limit(&p.end))
+                        : session_with_sigint(s, mopts, interactive);
   }
   mon_free(s);
   dev_frame_free(&frame);
@@ -272,7 +272,10 @@ static int debug_replay(const char *bundle, machine *m, debug_console *con,
   return status;
 }
 
-int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *gdb) {
+int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *mopts) {
+  for (unsigned i = 0; i < mopts->nscripts; i++) {
+    if (!readable("replay", "-x", mopts->scripts[i])) return CLI_EXIT_HOST;
+  }
   signal(SIGPIPE, SIG_IGN);
   machine m;
   machine_config cfg = {.mem_mib = 1}; /* the recording says how much */
@@ -287,7 +290,7 @@ int cli_debug_bundle(const char *bundle, bool at_end, const cli_machine_opts *gd
   con.inner = dev_console_fd_backend(&con.fd);
   m.console_io = (dev_console_backend){&con, con_write, con_read, con_ready};
   m.log_io = cli_log_backend();
-  int status = debug_replay(bundle, &m, &con, interactive, at_end, gdb);
+  int status = debug_replay(bundle, &m, &con, interactive, at_end, mopts);
   machine_free(&m);
   return status;
 }
@@ -302,9 +305,9 @@ int cli_debug(int argc, char **argv) {
     return CLI_EXIT_HOST;
   }
   for (unsigned i = 0; i < opts.nscripts; i++) {
-    if (!readable("-x", opts.scripts[i])) return CLI_EXIT_HOST;
+    if (!readable("debug", "-x", opts.scripts[i])) return CLI_EXIT_HOST;
   }
-  if (opts.console_input && !readable("--console-input", opts.console_input)) {
+  if (opts.console_input && !readable("debug", "--console-input", opts.console_input)) {
     return CLI_EXIT_HOST;
   }
   /* a closed stdout must become an error the guest sees, not a kill */

@@ -63,7 +63,7 @@ bool cli_display_finish(cli_display *d, const cli_machine_opts *opts) {
     host_error err;
     if (!dev_png_write(opts->screenshot, d->frame.pixels, d->frame.width,
                         d->frame.height, &err)) {
-      fprintf(stderr, "pvlab: %s\n", err.msg);
+      fprintf(stderr, "pvlab: --screenshot %s: %s\n", opts->screenshot, err.msg);
       ok = false;
     } else if (!d->frame.shown) {
       fprintf(stderr, "pvlab: note: the guest never named a framebuffer "

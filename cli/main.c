@@ -107,7 +107,8 @@ static const cli_command commands[] = {
    "Exit status: 0; 1 when a -x script or piped command failed and\n"
    "stop-on-error was on; 125 usage or host error.  docs/monitor.md has the\n"
    "command reference and a tutorial."},
-  {"replay", cli_replay, "replay BUNDLE [--debug [--at-end]] [--stats] [--quiet] [--screenshot FILE]",
+  {"replay", cli_replay, "replay BUNDLE [--debug [--at-end] [-x SCRIPT]... [--keep-going]]"
+   " [--gdb PORT [--gdb-listen ADDR]] [--stats] [--quiet] [--screenshot FILE]",
    "Runs a recording ('run --record', 'debug --record') again, from the\n"
    "bundle alone: no guest file, disk image, terminal or window is needed.\n"
    "The guest's input comes from the recording and its console output goes\n"
@@ -115,18 +116,28 @@ static const cli_command commands[] = {
    "way and at the end.\n"
    "  --debug         open the monitor on the replay, stopped at its start:\n"
    "                  break, watch, continue, and reverse-continue,\n"
-   "                  reverse-stepi, goto... to walk back from a crash\n"   "  --at-end        with --debug: run the replay to where the recording\n"
+   "                  reverse-stepi, goto... to walk back from a crash\n"
+   "  --at-end        with --debug: run the replay to where the recording\n"
    "                  ends (the fault, the hang's last instruction, the\n"
    "                  shutdown) before the prompt; reverse execution goes\n"
    "                  back from there ('pvlab grade' and 'pvlab explore'\n"
    "                  print this command for each failure)\n"
+   "  -x SCRIPT       with --debug: run the monitor commands in SCRIPT first\n"
+   "                  (repeatable), as 'pvlab debug -x' does\n"
+   "  --keep-going    with --debug: scripts and piped commands go on after\n"
+   "                  an error (set stop-on-error off)\n"
+   "  --gdb PORT      serve gdb-multiarch on the replay instead of a prompt\n"
+   "                  (implies --debug; --gdb-listen ADDR as for 'pvlab\n"
+   "                  debug'); see docs/gdb.md\n"
    "  --stats         print the statistics of 'pvlab run --stats'\n"
    "  --quiet         leave out the guest's console output\n"
    "  --screenshot FILE  save the display's last frame as a PNG\n"
-   "Exit status: that of the recorded run, as 'pvlab run' gives it; 126 when\n"
-   "the replay diverged from the recording (the message says where: the\n"
-   "first instruction count known to differ, and the last known to agree);\n"
-   "125 when the bundle cannot be read (it names what is damaged)."},
+   "Exit status: that of the recorded run, as 'pvlab run' gives it (130 for\n"
+   "a run that Ctrl-C ended; 0 for a 'debug --record' session that ended\n"
+   "with the guest still running); with --debug, that of 'pvlab debug'; 126\n"
+   "when the replay diverged from the recording (the message says where:\n"
+   "the first instruction count known to differ, and the last known to\n"
+   "agree); 125 when the bundle cannot be read (it names what is damaged)."},
   {"grade", cli_grade, "grade EXERCISE_DIR [--guest ELF | --build] [--tap FILE]"
    " [--junit FILE] [-j N] [--bundles DIR | --no-bundles] [--quiet]",
    "Runs an exercise's tests (EXERCISE_DIR/tests.grade, docs/grading.md) on\n"
@@ -243,6 +254,10 @@ int main(int argc, char **argv) {
   if (!c) {
     fprintf(stderr, "pvlab: no command '%s'; 'pvlab help' lists them\n", argv[1]);
     return CLI_EXIT_HOST;
+  }
+  /* pvlab COMMAND --help, as most programs take it: pvlab help COMMAND */
+  if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+    return cli_help(1, &argv[1]);
   }
   return c->fn(argc - 2, argv + 2);
 }

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -122,17 +121,13 @@ static bool snapshot_at_opt(int argc, char **argv, int *i, const char *value,
   return true;
 }
 
-/* --record is written at the end of the run: a directory it cannot go in
- * is better known before the run than after it. */
+/* --record is written at the end of the run: a directory it cannot go in,
+ * or a name that is a directory or a device, is better known before the
+ * run than after it (docs/file-formats.md, "Output files"). */
 static bool record_writable(const char *path, const char *cmd) {
-  char dir[4096];
-  const char *slash = strrchr(path, '/');
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else if (slash == path) snprintf(dir, sizeof dir, "/");
-  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-  if (access(dir, W_OK | X_OK) == 0) return true;
-  fprintf(stderr, "pvlab %s: --record %s: cannot write in directory '%s' (%s); "
-          "record somewhere writable\n", cmd, path, dir, strerror(errno));
+  host_error err;
+  if (host_atomic_check(path, &err)) return true;
+  fprintf(stderr, "pvlab %s: --record %s: %s\n", cmd, path, err.msg);
   return false;
 }
 

@@ -16,11 +16,14 @@ typedef struct replay_opts {
   const char *bundle;
   const char *screenshot;
   bool stats, quiet, debug, at_end;
-  cli_machine_opts gdb; /* --gdb PORT, --gdb-listen ADDR: serve gdb */
+  /* the monitor's options, as for pvlab debug: -x SCRIPT, --keep-going;
+   * --gdb PORT, --gdb-listen ADDR: serve gdb */
+  cli_machine_opts mon;
 } replay_opts;
 
-/* --gdb PORT and --gdb-listen ADDR (false with a message when bad). */
-static bool gdb_opt(int argc, char **argv, int *i, replay_opts *o, bool *taken) {
+/* The monitor's options (false with a message when bad): --gdb PORT,
+ * --gdb-listen ADDR, -x SCRIPT and --keep-going. */
+static bool monitor_opt(int argc, char **argv, int *i, replay_opts *o, bool *taken) {
   const char *value;
   uint64_t port;
   *taken = true;
@@ -29,14 +32,27 @@ static bool gdb_opt(int argc, char **argv, int *i, replay_opts *o, bool *taken) 
       fprintf(stderr, "pvlab replay: --gdb needs a port from 0 to 65535 (0: any free one)\n");
       return false;
     }
-    o->gdb.gdb = o->debug = true;
-    o->gdb.gdb_port = (unsigned)port;
+    o->mon.gdb = o->debug = true;
+    o->mon.gdb_port = (unsigned)port;
   } else if (cli_opt_value(argc, argv, i, "--gdb-listen", &value)) {
     if (!value) {
       fprintf(stderr, "pvlab replay: --gdb-listen needs an IPv4 address such as 0.0.0.0\n");
       return false;
     }
-    o->gdb.gdb_listen = value;
+    o->mon.gdb_listen = value;
+  } else if (cli_opt_value(argc, argv, i, "-x", &value)) {
+    if (!value || !*value) {
+      fprintf(stderr, "pvlab replay: -x needs a script file\n");
+      return false;
+    }
+    if (o->mon.nscripts == CLI_MAX_SCRIPTS) {
+      fprintf(stderr, "pvlab replay: at most %d -x scripts (a script can "
+              "'source' others)\n", CLI_MAX_SCRIPTS);
+      return false;
+    }
+    o->mon.scripts[o->mon.nscripts++] = value;
+  } else if (strcmp(argv[*i], "--keep-going") == 0) {
+    o->mon.keep_going = true;
   } else {
     *taken = false;
   }
@@ -47,7 +63,7 @@ static bool parse(int argc, char **argv, replay_opts *o) {
   memset(o, 0, sizeof *o);
   for (int i = 0; i < argc; i++) {
     bool taken;
-    if (!gdb_opt(argc, argv, &i, o, &taken)) return false;
+    if (!monitor_opt(argc, argv, &i, o, &taken)) return false;
     if (taken) continue;
     if (strcmp(argv[i], "--stats") == 0) o->stats = true;
     else if (strcmp(argv[i], "--quiet") == 0) o->quiet = true;
@@ -68,12 +84,19 @@ static bool parse(int argc, char **argv, replay_opts *o) {
   }
   if (!o->bundle) {
     fprintf(stderr, "pvlab replay: which recording? usage: pvlab replay BUNDLE "
-            "[--debug [--at-end]] [--gdb PORT] [--stats] [--quiet] [--screenshot FILE]\n");
+            "[--debug [--at-end] [-x SCRIPT]... [--keep-going]] [--gdb PORT] [--stats] "
+            "[--quiet] [--screenshot FILE]\n");
     return false;
   }
   if (o->at_end && !o->debug) {
     fprintf(stderr, "pvlab replay: --at-end is for the monitor: pvlab replay "
             "--debug --at-end %s (a plain replay always runs to the end)\n", o->bundle);
+    return false;
+  }
+  if ((o->mon.nscripts || o->mon.keep_going) && !o->debug) {
+    fprintf(stderr, "pvlab replay: %s is for the monitor: pvlab replay --debug %s %s\n",
+            o->mon.nscripts ? "-x" : "--keep-going",
+            o->mon.nscripts ? "-x SCRIPT" : "--keep-going", o->bundle);
     return false;
   }
   return true;
@@ -82,7 +105,7 @@ static bool parse(int argc, char **argv, replay_opts *o) {
 int cli_replay(int argc, char **argv) {
   replay_opts o;
   if (!parse(argc, argv, &o)) return CLI_EXIT_HOST;
-  if (o.debug) return cli_debug_bundle(o.bundle, o.at_end, &o.gdb);
+  if (o.debug) return cli_debug_bundle(o.bundle, o.at_end, &o.mon);
   signal(SIGPIPE, SIG_IGN);
   machine m;
   machine_config cfg = {.mem_mib = 1};
@@ -116,11 +139,15 @@ int cli_replay(int argc, char **argv) {
   if (same && replay_bundle_end_paused(p.end.stop)) {
     char where[200];
     machine_format_addr(&m, m.cpu.s.pc, where, sizeof where);
+    /* a run that Ctrl-C ended replays with its status; a debug session
+     * that ended with the guest still running is no failure */
+    bool ctrl_c = p.end.stop == MACHINE_STOP_INTERRUPT;
     fprintf(stderr, "pvlab: the recording ends at icount %" PRIu64 ", %s, where "
-            "its run was stopped (Ctrl-C, or the debug session that made it); "
-            "'pvlab replay --debug %s' goes on from there\n", m.cpu.s.icount,
-            where, o.bundle);
-    status = 0;
+            "%s; 'pvlab replay --debug %s' goes on from there\n", m.cpu.s.icount,
+            where, ctrl_c ? "Ctrl-C ended the recorded run (exit status 130, as it had)"
+                          : "the debug session that made it ended, the guest still running",
+            o.bundle);
+    status = ctrl_c ? CLI_EXIT_INTERRUPTED : 0;
   } else if (same) {
     status = cli_outcome(&m, m.cpu.s.icount);
   }
@@ -139,7 +166,7 @@ int cli_replay(int argc, char **argv) {
   }
   if (o.screenshot) {
     if (!dev_png_write(o.screenshot, frame.pixels, frame.width, frame.height, &err)) {
-      fprintf(stderr, "pvlab: %s\n", err.msg);
+      fprintf(stderr, "pvlab replay: --screenshot %s: %s\n", o.screenshot, err.msg);
       status = CLI_EXIT_HOST;
     }
   }

@@ -64,6 +64,25 @@ int cli_outcome(const machine *m, uint64_t max_insns) {
   return (size_t)m->stop < n ? stop_status[m->stop] : CLI_EXIT_HOST;
 }
 
+/* What attaching the disk found beside its image: the temporary files of
+ * --disk-write saves that were killed (devices/disk_lock.c). */
+static void disk_notes(const dev_disk_host *h) {
+  if (h->strays_removed) {
+    fprintf(stderr, "pvlab: removed %u temporary file%s ('%s.pvlab-XXXXXX') "
+            "left beside disk image '%s' by an interrupted --disk-write "
+            "save\n", h->strays_removed, h->strays_removed == 1 ? "" : "s",
+            h->target, h->path);
+  }
+  if (h->strays_left) {
+    bool one = h->strays_left == 1;
+    fprintf(stderr, "pvlab: note: %u temporary file%s ('%s.pvlab-XXXXXX') "
+            "of an interrupted --disk-write save lie%s beside disk image "
+            "'%s'; the next --disk-write run on it removes %s (or delete "
+            "%s)\n", h->strays_left, one ? "" : "s", h->target,
+            one ? "s" : "", h->path, one ? "it" : "them", one ? "it" : "them");
+  }
+}
+
 bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
                        dev_console_fd *console, const char *cmd) {
   host_error err;
@@ -75,6 +94,7 @@ bool cli_machine_start(machine *m, cli_display *d, const cli_machine_opts *opts,
                       (!opts->disk ||
                        machine_disk_attach(m, opts->disk, opts->disk_write, &err));
   if (!ok) fprintf(stderr, "pvlab: %s\n", err.msg);
+  if (ok && opts->disk) disk_notes(&m->disk_host);
   if (!ok || !cli_check_counts(m, opts, cmd)) {
     machine_free(m);
     return false;
@@ -152,7 +172,7 @@ int cli_run(int argc, char **argv) {
               "'pvlab replay %s' runs it again\n", m.cpu.s.icount, opts.record,
               opts.record);
     } else {
-      fprintf(stderr, "pvlab: %s\n", err.msg);
+      fprintf(stderr, "pvlab run: --record %s: %s\n", opts.record, err.msg);
       status = CLI_EXIT_HOST;
     }
     replay_record_free(&rec);

@@ -38,7 +38,8 @@ static int by_icount(const void *a, const void *b) {
 static bool save_at(machine *m, const cli_snapshot_at *p) {
   host_error err;
   if (!snap_save(m, p->path, &err)) {
-    fprintf(stderr, "pvlab: --snapshot-at %" PRIu64 ": %s\n", p->icount, err.msg);
+    fprintf(stderr, "pvlab run: --snapshot-at %" PRIu64 " %s: %s\n", p->icount,
+            p->path, err.msg);
     return false;
   }
   fprintf(stderr, "pvlab: saved snapshot %s at icount %" PRIu64 "\n", p->path, p->icount);

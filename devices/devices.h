@@ -222,10 +222,16 @@ typedef struct dev_disk_host {
   char *path;       /* as the user gave it, for messages; NULL: no disk */
   char *target;     /* symlinks resolved: the file a commit replaces */
   char *dir;        /* target's directory */
-  int fd;           /* the image, open for reading */
+  int fd;           /* the image (with --disk-write open for writing too,
+                       and holding the writer's lock: devices/disk_lock.c) */
   uint32_t sectors;
   bool persist;     /* --disk-write */
   bool dirty;       /* written since the last commit */
+  /* What attaching found beside the image: temporary files of commits
+   * that were killed (IMAGE.pvlab-XXXXXX), removed with --disk-write (the
+   * run holds the writer's lock: no other commit can be under way),
+   * otherwise only counted, for the front end to mention. */
+  uint32_t strays_removed, strays_left;
   dev_disk_overlay overlay;
   /* A disk restored from a snapshot has no image file (fd is -1, target
    * and dir NULL): the image's non-zero sectors are in mem_image instead
@@ -243,6 +249,22 @@ void dev_disk_reset(dev_disk *d, const dev_disk_host *h);
  * mem_image for a disk restored from a snapshot. */
 bool dev_disk_image_read(const dev_disk_host *h, uint32_t sector, uint32_t n,
                          uint8_t *buf) __attribute__((warn_unused_result));
+/* Where the image itself may hold data: the first run [*start, *end) of
+ * sectors at or after from that the file system does not call a hole
+ * (SEEK_DATA, SEEK_HOLE; everything, where it cannot say), or for a disk
+ * restored from a snapshot a run of mem_image's sectors.  False when only
+ * holes (zeros) follow.  Lets a snapshot or a commit of a sparse image cost
+ * what it holds, not its size. */
+bool dev_disk_image_data(const dev_disk_host *h, uint32_t from, uint32_t *start,
+                         uint32_t *end);
+/* --disk-write's one-writer lock (devices/disk_lock.c): an open file
+ * description lock (flock where there is none) on fd's file, which must be
+ * open for writing.  0, or an errno: EAGAIN when another open file holds
+ * it.  The holder's process id, for a message: 0 when the system cannot
+ * say.  Then the stray temporary files beside an attached image. */
+int dev_disk_lock(int fd) __attribute__((warn_unused_result));
+long dev_disk_lock_holder(int fd);
+void dev_disk_sweep(dev_disk_host *h);
 /* Closes the image and frees the overlay; uncommitted writes are lost. */
 void dev_disk_close(dev_disk_host *h);
 
@@ -389,7 +411,9 @@ bool dev_input_overdue(const dev_bus *b);
  * one.  Its size must be a non-zero multiple of 512.  The file is never
  * written during the run: writes go to an in-memory overlay.  With persist
  * (--disk-write), dev_disk_commit replaces the image by one holding them,
- * crash-safely; it must then be writable, and so its directory. */
+ * crash-safely; it must then be writable, and so its directory, and no
+ * other writer may have it: the attached image stays locked until
+ * dev_disk_close (devices/disk_lock.c). */
 bool dev_disk_attach(dev_bus *b, const char *path, bool persist,
                      host_error *err) __attribute__((warn_unused_result));
 /* With persist and writes since the last commit, writes the image anew
@@ -402,8 +426,9 @@ bool dev_disk_commit(dev_bus *b, host_error *err)
 /* ---- Screenshots */
 
 /* Saves width x height 0x00RRGGBB pixels (a dev_frame's) as an 8-bit RGB
- * PNG file (devices/png.c), atomically: path is replaced whole or left
- * as it was.  The error names the file. */
+ * PNG file (devices/png.c) by host_atomic's rules: a file is replaced
+ * whole or left as it was, a FIFO or device is written in place, a
+ * directory is refused.  The error names the file. */
 bool dev_png_write(const char *path, const uint32_t *pixels, uint32_t width,
                     uint32_t height, host_error *err)
     __attribute__((warn_unused_result));

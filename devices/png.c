@@ -1,6 +1,7 @@
 /* A PNG writer for screenshots: 8-bit RGB, one IDAT chunk compressed by
  * zlib, no filtering (a screen of flat colours compresses well as it is).
- * The file appears whole or not at all (host_atomic). */
+ * The file appears whole or not at all, or goes to a FIFO or device as it
+ * is (host_atomic). */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -69,8 +70,7 @@ bool dev_png_write(const char *path, const uint32_t *pixels, uint32_t width,
   host_atomic a;
   if (!host_atomic_open(&a, path)) {
     free(z);
-    return host_fail(err, "cannot write screenshot %s: %s; check that its "
-                    "directory exists and is writable", path, strerror(a.err));
+    return host_atomic_fail(&a, "screenshot", err);
   }
   static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   uint8_t ihdr[13];
@@ -87,10 +87,10 @@ bool dev_png_write(const char *path, const uint32_t *pixels, uint32_t width,
             write_chunk(&a, "IEND", NULL, 0);
   free(z);
   if (!ok) host_atomic_abort(&a);
-  if (!ok || !host_atomic_commit(&a)) {
-    return host_fail(err, "cannot write screenshot %s: %s %s: %s", path,
-                    a.step ? a.step : "encoding", a.tmp,
-                    a.step ? strerror(a.err) : "the image is too large");
+  if (ok && host_atomic_commit(&a)) return true;
+  if (!a.step) {
+    return host_fail(err, "cannot write screenshot '%s': the image is too "
+                     "large", path);
   }
-  return true;
+  return host_atomic_fail(&a, "screenshot", err);
 }

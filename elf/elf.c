@@ -51,6 +51,30 @@ static const char *machine_name(uint16_t m) {
   }
 }
 
+/* e_flags: the code pvlab cannot run yet (compressed instructions) and
+ * ABIs whose calling convention is not ilp32's (floating-point registers,
+ * RV32E's 16 registers) are refused before anything is loaded, with the
+ * flag named and the compiler options that build a guest pvlab runs. */
+static bool check_flags(const char *f, uint32_t flags, host_error *err) {
+  static const char *const abi[4] = {"soft", "single", "double", "quad"};
+  static const char *const abi_flag[4] = {"SOFT", "SINGLE", "DOUBLE", "QUAD"};
+  unsigned k = (flags & EF_RISCV_FLOAT_ABI) >> 1;
+  if (flags & EF_RISCV_RVC) {
+    return host_fail(err, "%s: built for compressed instructions (EF_RISCV_RVC); "
+                    "pvlab runs RV32IM: build with -march=rv32im -mabi=ilp32", f);
+  }
+  if (k) {
+    return host_fail(err, "%s: built for the %s-float ABI (EF_RISCV_FLOAT_ABI_%s); "
+                    "pvlab runs RV32IM with no floating-point registers: build "
+                    "with -march=rv32im -mabi=ilp32", f, abi[k], abi_flag[k]);
+  }
+  if (flags & EF_RISCV_RVE) {
+    return host_fail(err, "%s: built for RV32E, 16 registers (EF_RISCV_RVE); "
+                    "pvlab runs RV32IM: build with -march=rv32im -mabi=ilp32", f);
+  }
+  return true;
+}
+
 static bool check_header(const elf_image *img, host_error *err) {
   const uint8_t *d = img->data;
   const char *f = img->name;
@@ -88,16 +112,7 @@ static bool check_header(const elf_image *img, host_error *err) {
                     type == 1 ? "an object file" : type == 3 ? "a shared "
                     "object or PIE" : "core or unknown");
   }
-  uint32_t flags = rd32(d + 36);
-  if (flags & EF_RISCV_RVC) {
-    return host_fail(err, "%s: uses compressed (C extension) instructions; "
-                    "pvlab runs rv32im: build with -march=rv32im", f);
-  }
-  if (flags & (EF_RISCV_FLOAT_ABI | EF_RISCV_RVE)) {
-    return host_fail(err, "%s: built for a floating-point or RV32E ABI; pvlab "
-                    "runs rv32im with -mabi=ilp32", f);
-  }
-  return true;
+  return check_flags(f, rd32(d + 36), err);
 }
 
 static bool read_segments(elf_image *img, host_error *err) {
@@ -252,6 +267,40 @@ bool elf_open(elf_image *img, const char *path, host_error *err) {
   return ok;
 }
 
+/* Segments by start address, ties in program header order. */
+static int by_start(const void *a, const void *b) {
+  const elf_segment *x = *(const elf_segment *const *)a;
+  const elf_segment *y = *(const elf_segment *const *)b;
+  if (x->vaddr != y->vaddr) return x->vaddr < y->vaddr ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+/* No two segments may share memory.  Sorted by start, any overlap shows
+ * between neighbours (a segment that overlaps a later one overlaps the
+ * next one too), so a file with 65,535 program headers costs one sort,
+ * not two billion comparisons.  The pair is named in header order. */
+static bool check_overlap(const elf_image *img, host_error *err) {
+  if (img->nsegs < 2) return true;
+  const elf_segment **order = malloc(img->nsegs * sizeof *order);
+  if (!order) return host_fail(err, "%s: out of memory", img->name);
+  for (size_t i = 0; i < img->nsegs; i++) order[i] = &img->segs[i];
+  qsort(order, img->nsegs, sizeof *order, by_start);
+  const elf_segment *first = NULL, *second = NULL;
+  for (size_t k = 1; k < img->nsegs && !first; k++) {
+    const elf_segment *lo = order[k - 1], *hi = order[k];
+    if (hi->vaddr < (uint64_t)lo->vaddr + lo->memsz) {
+      first = lo < hi ? lo : hi;
+      second = lo < hi ? hi : lo;
+    }
+  }
+  free(order);
+  if (!first) return true;
+  return host_fail(err, "%s: segments at 0x%08x and 0x%08x overlap; every "
+                  "segment needs memory of its own: check the linker script "
+                  "(sample-guests/sdk/pvlab.ld is one that works)", img->name,
+                  first->vaddr, second->vaddr);
+}
+
 bool elf_load(const elf_image *img, uint8_t *ram, uint32_t ram_base,
               uint32_t ram_size, bool clear_ram, host_error *err) {
   const char *f = img->name;
@@ -267,15 +316,9 @@ bool elf_load(const elf_image *img, uint8_t *ram, uint32_t ram_base,
                       (unsigned long long)end, ram_base,
                       (unsigned long long)end_ram);
     }
-    for (size_t j = 0; j < i; j++) {
-      const elf_segment *o = &img->segs[j];
-      if (s->vaddr < (uint64_t)o->vaddr + o->memsz && o->vaddr < end) {
-        return host_fail(err, "%s: segments at 0x%08x and 0x%08x overlap", f,
-                        o->vaddr, s->vaddr);
-      }
-    }
     if ((s->flags & PF_X) && img->entry - s->vaddr < s->memsz) entry_ok = true;
   }
+  if (!check_overlap(img, err)) return false;
   if (!entry_ok) {
     return host_fail(err, "%s: entry point 0x%08x is not inside an executable "
                     "segment", f, img->entry);

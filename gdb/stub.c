@@ -328,9 +328,15 @@ static gdb_after point(gdb_stub *g, const char *a, bool insert, char *reply) {
                                       MON_BP_RWATCH, MON_BP_AWATCH};
   uint32_t type, addr, len;
   const char *end;
-  if (!gdb_hex_u32(a, &type, &end) || *end != ',' || type > 4 ||
-      !addr_len(end + 1, &addr, &len, &end) || (*end && *end != ';')) {
-    reply_str(reply, type > 4 ? "" : "E01");
+  /* a TYPE that is no hex number is an error; a number above 4 is a kind
+   * of point pvlab does not have: the empty reply says unsupported */
+  if (!gdb_hex_u32(a, &type, &end) || *end != ',') {
+    reply_str(reply, "E01");
+    return GDB_REPLY;
+  }
+  if (type > 4) return GDB_REPLY;
+  if (!addr_len(end + 1, &addr, &len, &end) || (*end && *end != ';')) {
+    reply_str(reply, "E01");
     return GDB_REPLY;
   }
   mon *s = g->s;

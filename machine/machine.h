@@ -42,7 +42,8 @@ typedef struct machine_config {
 /* The values are saved in recordings (docs/file-formats.md, RECI): add new
  * stops at the end. */
 typedef enum machine_stop {
-  MACHINE_STOP_NONE,       /* still running (only seen before a run) */
+  MACHINE_STOP_NONE,       /* still running (before a run; in a recording:
+                              a debug session that ended there) */
   MACHINE_STOP_SHUTDOWN,   /* the guest called shutdown: dev.power.exit_code */
   MACHINE_STOP_FAULT,      /* the guest faulted: cpu.fault */
   MACHINE_STOP_LIMIT,      /* the instruction count reached the limit */

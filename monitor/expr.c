@@ -13,6 +13,7 @@ typedef struct parser {
   char *err;
   size_t errsize;
   bool failed;
+  unsigned depth; /* unary operators and parentheses open now */
 } parser;
 
 static bool fail(parser *ps, const char *fmt, ...)
@@ -25,8 +26,10 @@ static bool fail(parser *ps, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  snprintf(ps->err, ps->errsize, "%s (at column %d of \"%s\")", what,
-           (int)(ps->p - ps->text) + 1, ps->text);
+  /* a text too long to read in a message is shown by its start */
+  int shown = strlen(ps->text) > 80 ? 60 : 80;
+  snprintf(ps->err, ps->errsize, "%s (at column %d of \"%.*s%s\")", what,
+           (int)(ps->p - ps->text) + 1, shown, ps->text, shown == 60 ? "..." : "");
   return false;
 }
 
@@ -69,7 +72,7 @@ uint32_t mon_expr_cast(const char *text, size_t *len) {
     {"uint32_t", 4}, {"int32_t", 4}, {"int", 4}, {"unsigned", 4},
     {"unsigned int", 4}, {"long", 4}, {"unsigned long", 4},
   };
-  parser ps = {NULL, text, text, NULL, 0, false};
+  parser ps = {NULL, text, text, NULL, 0, false, 0};
   if (!accept(&ps, "(")) return 0;
   skip_space(&ps);
   const char *type = ps.p;
@@ -194,27 +197,45 @@ static bool primary(parser *ps, uint32_t *v) {
   return deref(ps, addr, size, v);
 }
 
+static bool unary(parser *ps, uint32_t *v);
+
+/* Each unary operator and each parenthesis is one recursion deeper: the
+ * limit keeps a line of thousands of '(' (a script, gdb's qRcmd) from
+ * running the host out of stack.  The expression itself is the first
+ * call, so MON_EXPR_MAX_DEPTH levels nest inside it. */
+static bool nested(parser *ps, uint32_t *v) {
+  if (ps->depth > MON_EXPR_MAX_DEPTH) {
+    return fail(ps, "expression nested deeper than %d (parentheses and unary "
+                "operators); write it in steps: print numbers its results $1, $2, ...",
+                MON_EXPR_MAX_DEPTH);
+  }
+  ps->depth++;
+  bool ok = unary(ps, v);
+  ps->depth--;
+  return ok;
+}
+
 static bool unary(parser *ps, uint32_t *v) {
   skip_space(ps);
   if (accept(ps, "-")) {
-    if (!unary(ps, v)) return false;
+    if (!nested(ps, v)) return false;
     *v = 0u - *v;
     return true;
   }
   if (accept(ps, "~")) {
-    if (!unary(ps, v)) return false;
+    if (!nested(ps, v)) return false;
     *v = ~*v;
     return true;
   }
   if (accept(ps, "!")) {
-    if (!unary(ps, v)) return false;
+    if (!nested(ps, v)) return false;
     *v = !*v;
     return true;
   }
   if (accept(ps, "*")) {
     uint32_t size = cast_size(ps);
     uint32_t addr;
-    if (!unary(ps, &addr)) return false;
+    if (!nested(ps, &addr)) return false;
     return deref(ps, addr, size ? size : 4, v);
   }
   return primary(ps, v);
@@ -254,7 +275,7 @@ static bool apply(parser *ps, const char *op, uint32_t a, uint32_t b, uint32_t *
 }
 
 static bool level(parser *ps, int lv, uint32_t *v) {
-  if (lv > TOP_LEVEL) return unary(ps, v);
+  if (lv > TOP_LEVEL) return nested(ps, v);
   if (!level(ps, lv + 1, v)) return false;
   for (;;) {
     const binop *found = NULL;
@@ -275,7 +296,7 @@ static bool expr(parser *ps, uint32_t *v) { return level(ps, 0, v); }
 
 bool mon_expr_eval(const mon_expr_env *env, const char *text, uint32_t *value,
                    char *err, size_t errsize) {
-  parser ps = {env, text, text, err, errsize, false};
+  parser ps = {env, text, text, err, errsize, false, 0};
   uint32_t v;
   if (!expr(&ps, &v)) return false;
   skip_space(&ps);

@@ -36,7 +36,10 @@ static mon_point point_of(const mon_bp *b) {
 
 machine_stop mon_resume(mon *s, uint64_t limit, mon_point *at, FILE *report) {
   mon_stop si;
+  FILE *outer = s->out; /* traces to the monitor's output go to report */
+  s->out = report;
   machine_stop st = mon_go(s, limit, &si);
+  s->out = outer;
   *at = point_of(si.bp);
   if (report && st != MACHINE_STOP_LIMIT && st != MACHINE_STOP_BREAKPOINT &&
       st != MACHINE_STOP_WATCH && st != MACHINE_STOP_INTERRUPT) {

@@ -198,8 +198,9 @@ bool mon_record_save(mon *s, const char *path, host_error *err) {
     return host_fail(err, "could not get back to icount %" PRIu64 " to end bundle '%s' there",
                     h->reached, path);
   }
-  /* an unfinished session ends the way a Ctrl-C would: stopped by its user */
-  machine_stop stop = mon_guest_finished(h->end_stop) ? h->end_stop : MACHINE_STOP_INTERRUPT;
+  /* an unfinished session ends with no stop of the guest's (MACHINE_STOP_NONE):
+   * not an interrupt, which is how a run that Ctrl-C ended is recorded */
+  machine_stop stop = mon_guest_finished(h->end_stop) ? h->end_stop : MACHINE_STOP_NONE;
   replay_bundle_end end = {m->cpu.s.icount, (uint32_t)stop, m->dev.power.exit_code,
                     machine_state_hash_fast(m)};
   return replay_bundle_write(path, &h->rec_init, h->tap, &h->rec_hashes, &end, err);

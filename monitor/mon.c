@@ -144,9 +144,14 @@ mon_status mon_exec(mon *s, const char *line, FILE *out) {
     if (ambiguous) return mon_fail(out, "\"%s\" is ambiguous: type more of the command ('help' lists them)", word);
     return mon_fail(out, "no command \"%s\"; 'help' lists them", word);
   }
+  /* out is the caller's and lives only as long as this call: a trace to
+   * the monitor's output must not write to it after (the gdb stub closes
+   * the stream of each qRcmd); a command a script runs gives it back */
+  FILE *outer = s->out;
   s->out = out;
   mon_status st = c->fn(s, p + n, out);
   fflush(out);
+  s->out = outer;
   return st;
 }
 

@@ -28,6 +28,10 @@ typedef struct mon_expr_env {
   bool (*read)(void *ctx, uint32_t addr, uint32_t size, uint32_t *value);
 } mon_expr_env;
 
+/* Parentheses and unary operators (- ~ ! *) nest at most this deep; a
+ * deeper expression is refused ("expression nested deeper than 64"). */
+#define MON_EXPR_MAX_DEPTH 64
+
 /* Evaluates text; on failure writes one sentence naming the problem (and
  * where in the text) to err. */
 bool mon_expr_eval(const mon_expr_env *env, const char *text, uint32_t *value,

@@ -72,7 +72,8 @@ struct mon {
   bool guest_done;             /* shut down or faulted: restart first */
   FILE *trace[MON_TRACE_KINDS];
   bool trace_owned[MON_TRACE_KINDS]; /* opened by us: close it */
-  FILE *out;                   /* where the current command writes */
+  FILE *out;                   /* where the current command (or a front end's
+                                  run, mon_resume) writes; NULL between */
   unsigned watch_bp[CPU_MAX_WATCHPOINTS]; /* cpu watch index -> bp id */
   /* an internal breakpoint for nexti, finish and until: it stops only
    * when sp is at least internal_sp (so recursion runs through) */
@@ -100,7 +101,8 @@ struct mon {
 MON_COMMANDS(MON_DECLARE)
 #undef MON_DECLARE
 
-/* Prints one line (the message, then a newline) and returns MON_ERROR. */
+/* Prints one line (the message, then a newline) to out, if any, and
+ * returns MON_ERROR. */
 mon_status mon_fail(FILE *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -9,9 +9,11 @@
 #include "mon_int.h"
 
 mon_status mon_fail(FILE *out, const char *fmt, ...) {
-  /* never true; it keeps gcc 12 with -fsanitize=undefined from seeing a
-   * NULL format on its nonnull-check path (-Wformat-overflow) */
-  if (!fmt) return MON_ERROR;
+  /* !fmt is never true; it keeps gcc 12 with -fsanitize=undefined from
+   * seeing a NULL format on its nonnull-check path (-Wformat-overflow).
+   * No out: a run that no command reports (a breakpoint's condition
+   * failing while the gdb stub re-runs a step) */
+  if (!fmt || !out) return MON_ERROR;
   va_list ap;
   va_start(ap, fmt);
   vfprintf(out, fmt, ap);

@@ -285,6 +285,17 @@ mon_status mon_cmd_reverse_finish(mon *s, const char *args, FILE *out) {
   return MON_OK;
 }
 
+/* How a guest that stopped for good stopped, for goto's refusal. */
+static const char *end_name(machine_stop st) {
+  switch (st) {
+  case MACHINE_STOP_SHUTDOWN: return "the guest shut down";
+  case MACHINE_STOP_FAULT: return "the guest faulted";
+  case MACHINE_STOP_DEADLOCK: return "the guest deadlocked";
+  case MACHINE_STOP_CLOSED: return "the display window was closed";
+  default: return "a host error stopped the guest";
+  }
+}
+
 mon_status mon_cmd_goto(mon *s, const char *args, FILE *out) {
   uint64_t target;
   if (!mon_icount_arg("goto", args, &target, out)) return MON_ERROR;
@@ -297,6 +308,14 @@ mon_status mon_cmd_goto(mon *s, const char *args, FILE *out) {
     return before_start(s, what, out);
   }
   if (target <= h->reached) return land(s, target, false, out, true) ? MON_OK : MON_ERROR;
+  /* past the end of a guest that stopped for good there is nothing to run
+   * to: refused, and the guest stays where it is (as gdb and rr do) */
+  if (mon_guest_finished(h->end_stop)) {
+    return mon_fail(out, "cannot go to icount %" PRIu64 ": history ends at icount %" PRIu64
+                    ", where %s; 'goto %" PRIu64 "' goes to the end%s", target, h->reached,
+                    end_name(h->end_stop), h->reached,
+                    h->replay ? "" : ", 'restart' runs the guest again");
+  }
   /* past where history reached: run there */
   if (s->m->cpu.s.icount < h->reached && !land(s, h->reached, false, out, false)) return MON_ERROR;
   return mon_cmd_run_until(s, args, out);

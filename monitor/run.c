@@ -78,10 +78,23 @@ static machine_stop watch_step(mon *s, mon_stop *si, bool *stop) {
   return st;
 }
 
+/* Whether Ctrl-C stopped the guest inside the hypercall at the pc (an
+ * event_wait waiting), which then runs again: its catchpoint, if any,
+ * was passed already. */
+static bool interrupted_in_hcall(const mon *s) {
+  const machine *m = s->m;
+  const machine_debug *dbg = &m->dbg;
+  if (s->last_stop != MACHINE_STOP_INTERRUPT || dbg->hlog_count == 0) return false;
+  const machine_hcall_rec *rec = &dbg->hlog[(dbg->hlog_count - 1) % MACHINE_HCALL_LOG];
+  return rec->status == DEV_STOPPED && rec->pc == m->cpu.s.pc &&
+         rec->icount == m->cpu.s.icount;
+}
+
 machine_stop mon_go(mon *s, uint64_t limit, mon_stop *si) {
   machine *m = s->m;
   memset(si, 0, sizeof *si);
-  if (s->last_stop == MACHINE_STOP_CATCH_HCALL && m->cpu.s.pc == s->catch_pc) {
+  if ((s->last_stop == MACHINE_STOP_CATCH_HCALL && m->cpu.s.pc == s->catch_pc) ||
+      interrupted_in_hcall(s)) {
     m->dbg.catch_skip = true; /* carry out the call it stopped before */
   }
   if (s->last_stop == MACHINE_STOP_EBREAK) {

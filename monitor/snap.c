@@ -25,13 +25,15 @@ static bool file_arg(const char *args, const char *cmd, char *buf, size_t size,
   return true;
 }
 
-static mon_status save(mon *s, const char *path, FILE *out) {
+static mon_status save(mon *s, const char *cmd, const char *path, FILE *out) {
   host_error err;
-  if (!snap_save(s->m, path, &err)) return mon_fail(out, "%s", err.msg);
-  struct stat st;
-  uint64_t size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-  fprintf(out, "Saved snapshot %s at icount %" PRIu64 " (%" PRIu64 " KiB)\n", path,
-          s->m->cpu.s.icount, (size + 1023) / 1024);
+  if (!snap_save(s->m, path, &err)) return mon_fail(out, "%s: %s", cmd, err.msg);
+  fprintf(out, "Saved snapshot %s at icount %" PRIu64, path, s->m->cpu.s.icount);
+  struct stat st; /* a FIFO or /dev/stdout has no size to show */
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+    fprintf(out, " (%" PRIu64 " KiB)", ((uint64_t)st.st_size + 1023) / 1024);
+  }
+  fprintf(out, "\n");
   return MON_OK;
 }
 
@@ -76,7 +78,8 @@ static mon_status load(mon *s, const char *path, FILE *out) {
 
 mon_status mon_cmd_savevm(mon *s, const char *args, FILE *out) {
   char path[4096];
-  return file_arg(args, "savevm", path, sizeof path, out) ? save(s, path, out) : MON_ERROR;
+  return file_arg(args, "savevm", path, sizeof path, out) ? save(s, "savevm", path, out)
+                                                          : MON_ERROR;
 }
 
 mon_status mon_cmd_loadvm(mon *s, const char *args, FILE *out) {
@@ -95,5 +98,5 @@ mon_status mon_cmd_snapshot(mon *s, const char *args, FILE *out) {
   if (!file_arg(p, saving ? "snapshot save" : "snapshot load", path, sizeof path, out)) {
     return MON_ERROR;
   }
-  return saving ? save(s, path, out) : load(s, path, out);
+  return saving ? save(s, "snapshot save", path, out) : load(s, path, out);
 }

@@ -10,10 +10,16 @@
 
 static const char *const kind_names[MON_TRACE_KINDS] = {"insn", "hcall", "trap"};
 
-/* Where a trace goes: its own file, or the current command's output. */
+/* Where a trace goes: its own file, or the current command's output
+ * (none when no command runs, as when the gdb stub re-runs a step
+ * silently). */
 static FILE *sink(const mon *s, int kind, bool *on) {
+  if (s->trace[kind] == stdout) {
+    *on = s->out != NULL;
+    return s->out;
+  }
   *on = s->trace[kind] != NULL;
-  return s->trace[kind] == stdout && s->out ? s->out : s->trace[kind];
+  return s->trace[kind];
 }
 
 static void close_trace(mon *s, int kind) {

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECI_VERSION 1u
+/* Version 2 adds stop 0 (MACHINE_STOP_NONE): a debug session's recording
+ * that ends with the guest still running, which version 1 wrote as an
+ * interrupt, like a run that Ctrl-C ended.  Version 1 is read still. */
+#define RECI_VERSION 2u
 
 bool replay_bundle_init_take(replay_bundle_init *bi, machine *m, host_error *err) {
   memset(bi, 0, sizeof *bi);
@@ -140,11 +143,12 @@ static bool read_reci(replay_player *p, const snap_section *s, host_error *err) 
     return host_fail(err, "its recording summary (RECI) is %zu bytes, not the "
                     "29 it should be; the file is damaged", s->len);
   }
-  if (version != RECI_VERSION) {
+  if (version < 1 || version > RECI_VERSION) {
     return host_fail(err, "its recording summary is version %u; this pvlab "
-                    "reads version %u", version, RECI_VERSION);
+                    "reads versions 1 to %u: a newer pvlab wrote it", version, RECI_VERSION);
   }
-  if (has_wait > 1 || e.stop == MACHINE_STOP_NONE || e.stop > MACHINE_STOP_CATCH_TRAP) {
+  if (has_wait > 1 || (e.stop == MACHINE_STOP_NONE && version < 2) ||
+      e.stop > MACHINE_STOP_CATCH_TRAP) {
     return host_fail(err, "its recording summary has values out of range; the "
                     "file is damaged");
   }
@@ -348,10 +352,11 @@ static const char *stop_name(uint32_t stop) {
   case MACHINE_STOP_HOST_ERROR: return "a host error";
   case MACHINE_STOP_DEADLOCK: return "a deadlock";
   case MACHINE_STOP_CLOSED: return "the window closed";
-  case MACHINE_STOP_INTERRUPT: return "the debug session stopping there";
+  case MACHINE_STOP_INTERRUPT: return "Ctrl-C ending the run (exit status 130)";
   case MACHINE_STOP_CATCH_HCALL: return "a hypercall catchpoint (debug session)";
   case MACHINE_STOP_CATCH_TRAP: return "a trap catchpoint (debug session)";
-  case MACHINE_STOP_NONE: break;
+  case MACHINE_STOP_NONE: return "the debug session that made it ending there, the "
+                                 "guest still running";
   }
   return "?";
 }
@@ -372,9 +377,14 @@ void replay_bundle_describe(const snap_file *f, FILE *out) {
     replay_bundle_hashes_free(&p.hashes);
     return;
   }
-  fprintf(out, "recording: ends at icount %llu with %s (exit code %u), final "
-          "state hash %016llx\n", (unsigned long long)p.end.icount,
-          stop_name(p.end.stop), p.end.exit_code, (unsigned long long)p.end.hash);
+  /* the exit code means something only when the guest shut down */
+  char code[32] = "";
+  if (p.end.stop == MACHINE_STOP_SHUTDOWN) {
+    snprintf(code, sizeof code, " (exit code %u)", p.end.exit_code);
+  }
+  fprintf(out, "recording: ends at icount %llu with %s%s, final state hash "
+          "%016llx\n", (unsigned long long)p.end.icount, stop_name(p.end.stop), code,
+          (unsigned long long)p.end.hash);
   /* the log's entries, counted by kind without building a tap */
   snap_reader r = {log->data, log->len, 0, false};
   uint64_t n = snap_get_u64(&r), bytes = 0, reads = 0, queue = 0, waits = 0, other = 0;

@@ -294,6 +294,34 @@ static bool get_name(snap_ctx *c, snap_reader *r, char *out) {
   return true;
 }
 
+/* The image's runs of non-zero sectors: increasing, apart (a run ends
+ * where a zero sector is, so two never touch), inside the disk. */
+static bool decode_image_runs(snap_ctx *c, snap_decoded *d, snap_reader *r) {
+  d->nruns = snap_get_u32(r);
+  if (r->bad) return at_end(c, r);
+  if ((uint64_t)d->nruns * 8 > snap_reader_left(r)) {
+    return snap_bad(c, "%u runs of image sectors, but the section is cut "
+                    "short", d->nruns);
+  }
+  d->disk_runs = snap_get_bytes(r, (size_t)d->nruns * 8);
+  snap_reader list = {d->disk_runs, (size_t)d->nruns * 8, 0, false};
+  uint64_t end = 0;
+  d->image_sectors = 0;
+  for (uint32_t i = 0; i < d->nruns; i++) {
+    uint32_t first = snap_get_u32(&list), count = snap_get_u32(&list);
+    if (count == 0 || (i && first <= end) ||
+        (uint64_t)first + count > d->sectors) {
+      return snap_bad(c, "image run %u (%u sectors from sector %u) is empty, "
+                      "touches or overlaps the run before it, or ends past "
+                      "the disk's %u sectors: runs must be increasing, apart "
+                      "and inside the disk", i, count, first, d->sectors);
+    }
+    end = (uint64_t)first + count;
+    d->image_sectors += count;
+  }
+  return true;
+}
+
 static bool decode_overlay(snap_ctx *c, snap_decoded *d, snap_reader *r) {
   d->nover = snap_get_u32(r);
   if (d->nover > d->sectors || (uint64_t)d->nover * 4 > snap_reader_left(r)) {
@@ -333,11 +361,16 @@ static bool decode_disk(snap_ctx *c, snap_decoded *d) {
                "%s%u sectors (persist %u)", d->sectors, d->persist,
                reg->attached ? "" : "no disk, ", reg->sectors, reg->persist);
   }
-  if (!get_name(c, r, d->disk_name) || !get_bitmap(c, r, d->sectors, &d->disk_map)) {
-    return false;
-  }
+  if (!get_name(c, r, d->disk_name) || !decode_image_runs(c, d, r)) return false;
   snap_get_stream(r, &d->disk_z, &d->disk_zlen);
   if (r->bad) return at_end(c, r);
+  /* deflate shrinks at most about 1000 to 1: more is a lie, refused
+   * before a restore allocates for it */
+  if (d->image_sectors * PV_DISK_SECTOR / 1032 > d->disk_zlen) {
+    return snap_bad(c, "its runs hold %llu non-zero sectors, more than its "
+                    "%zu bytes of compressed data can",
+                    (unsigned long long)d->image_sectors, d->disk_zlen);
+  }
   if (!decode_overlay(c, d, r)) return false;
   snap_get_stream(r, &d->over_z, &d->over_zlen);
   return at_end(c, r);

@@ -136,17 +136,21 @@ static void describe_disk(const snap_file *f, FILE *out) {
   uint8_t persist = snap_get_u8(&r);
   char name[SNAP_MAX_NAME + 1];
   if (!get_name(&r, name, sizeof name)) return;
-  const uint8_t *map = snap_get_bytes(&r, (size_t)snap_bitmap_bytes(sectors));
+  uint32_t runs = snap_get_u32(&r);
+  uint64_t nonzero = 0;
+  for (uint32_t i = 0; i < runs && !r.bad; i++) {
+    snap_get_u32(&r); /* the run's first sector */
+    nonzero += snap_get_u32(&r);
+  }
   const uint8_t *z;
   size_t zlen;
-  if (!map || !snap_get_stream(&r, &z, &zlen)) return;
+  if (!snap_get_stream(&r, &z, &zlen)) return;
   uint32_t written = snap_get_u32(&r);
   if (r.bad) return;
   char sz[32];
   size_text((uint64_t)sectors * PV_DISK_SECTOR, sz, sizeof sz);
   fprintf(out, LABEL "%s: %u sectors (%s), %" PRIu64 " non-zero; %u written "
-          "by the guest%s\n", "disk", name, sectors, sz,
-          popcount(map, (size_t)snap_bitmap_bytes(sectors)), written,
+          "by the guest%s\n", "disk", name, sectors, sz, nonzero, written,
           persist ? "; was --disk-write" : "");
 }
 

@@ -76,11 +76,7 @@ bool snap_file_write(const char *path, snap_kind kind, const snap_section *sec,
                      size_t nsec, host_error *err) {
   const char *what = snap_kind_name(kind);
   host_atomic a;
-  if (!host_atomic_open(&a, path)) {
-    return host_fail(err, "cannot write %s '%s': %s '%s': %s; check that the "
-                    "directory exists and is writable", what, path, a.step,
-                    a.tmp, strerror(a.err));
-  }
+  if (!host_atomic_open(&a, path)) return host_atomic_fail(&a, what, err);
   snap_buf head = {0};
   put_header(&head, kind, nsec);
   bool ok = !head.oom && host_atomic_write(&a, head.p, head.len);
@@ -95,14 +91,7 @@ bool snap_file_write(const char *path, snap_kind kind, const snap_section *sec,
   if (!ok) host_atomic_abort(&a);
   if (ok && host_atomic_commit(&a)) return true;
   if (oom) return host_fail(err, "out of memory writing %s '%s'", what, path);
-  if (a.step && strcmp(a.step, "syncing its directory") == 0) {
-    return host_fail(err, "%s '%s' was written, but syncing its directory "
-                    "failed: %s; a power failure now could lose it", what,
-                    path, strerror(a.err));
-  }
-  return host_fail(err, "cannot write %s '%s': %s '%s': %s; '%s' is as it "
-                  "was (make room on the disk or choose another directory)",
-                  what, path, a.step, a.tmp, strerror(a.err), path);
+  return host_atomic_fail(&a, what, err);
 }
 
 /* ---- Reading */

@@ -8,8 +8,8 @@
 
 #include "snap_int.h"
 
-/* The units (pages, sectors) a bitmap marks, from a stream: each is
- * handed to dest(), which says where its bytes go (NULL: out of memory). */
+/* The units (RAM's pages) a bitmap marks, from a stream: each is handed
+ * to dest(), which says where its bytes go (NULL: out of memory). */
 typedef uint8_t *(*unit_dest)(void *arg, uint64_t index);
 
 static bool inflate_units(snap_ctx *c, const uint8_t *map, uint64_t units,
@@ -37,38 +37,28 @@ static uint8_t *ram_page(void *arg, uint64_t page) {
   return (uint8_t *)arg + page * CPU_PAGE_SIZE;
 }
 
-/* Sectors go into an overlay-shaped table in increasing order, so each
- * insert is an append; a scratch sector holds the bytes until then. */
-typedef struct sector_sink {
-  dev_disk_overlay *ov;
+/* The image's non-zero sectors: each run's, in order, from the stream.
+ * The runs are increasing (decode.c checked), so each insert is an
+ * append. */
+static bool fill_image(snap_ctx *c, const snap_decoded *d, dev_disk_overlay *img) {
+  snap_reader runs = {d->disk_runs, (size_t)d->nruns * 8, 0, false};
   uint8_t buf[PV_DISK_SECTOR];
-  uint64_t pending; /* the sector in buf, UINT64_MAX: none */
-} sector_sink;
-
-static bool sink_flush(sector_sink *s) {
-  if (s->pending == UINT64_MAX) return true;
-  bool ok = dev_disk_overlay_put(s->ov, (uint32_t)s->pending, s->buf);
-  s->pending = UINT64_MAX;
-  return ok;
-}
-
-static uint8_t *disk_sector(void *arg, uint64_t sector) {
-  sector_sink *s = arg;
-  if (!sink_flush(s)) return NULL;
-  s->pending = sector;
-  return s->buf;
-}
-
-static bool fill_sectors(snap_ctx *c, dev_disk_overlay *ov, const uint8_t *map,
-                         uint64_t units, const uint8_t *z, size_t zlen) {
-  sector_sink *s = malloc(sizeof *s);
-  if (!s) return host_fail(c->err, "out of memory restoring the disk");
-  s->ov = ov;
-  s->pending = UINT64_MAX;
-  bool ok = inflate_units(c, map, units, PV_DISK_SECTOR, z, zlen, disk_sector, s);
-  if (ok && !sink_flush(s)) ok = host_fail(c->err, "out of memory restoring the disk");
-  free(s);
-  return ok;
+  snap_zin in;
+  bool ok = snap_zin_begin(&in, d->disk_z, d->disk_zlen);
+  for (uint32_t i = 0; ok && i < d->nruns; i++) {
+    uint32_t first = snap_get_u32(&runs), count = snap_get_u32(&runs);
+    for (uint64_t s = first; ok && s < (uint64_t)first + count; s++) {
+      ok = snap_zin_read(&in, buf, sizeof buf);
+      if (ok && !dev_disk_overlay_put(img, (uint32_t)s, buf)) {
+        snap_zin_free(&in);
+        return host_fail(c->err, "out of memory restoring the disk");
+      }
+    }
+  }
+  ok = ok && snap_zin_end(&in);
+  const char *why = in.why;
+  snap_zin_free(&in);
+  return ok || snap_bad(c, "the image: %s", why ? why : "its compressed data is damaged");
 }
 
 static bool fill_disk(snap_ctx *c, snap_decoded *d, dev_disk_host *h) {
@@ -76,9 +66,7 @@ static bool fill_disk(snap_ctx *c, snap_decoded *d, dev_disk_host *h) {
   *h = (dev_disk_host){.fd = -1, .sectors = d->sectors, .persist = d->persist,
                        .in_memory = true, .path = strdup(d->disk_name)};
   if (!h->path) return host_fail(c->err, "out of memory restoring the disk");
-  if (!fill_sectors(c, &h->mem_image, d->disk_map, d->sectors, d->disk_z, d->disk_zlen)) {
-    return false;
-  }
+  if (!fill_image(c, d, &h->mem_image)) return false;
   /* the overlay: its sectors are a list (checked increasing), so each
    * insert is an append */
   snap_reader list = {d->over_sectors, (size_t)d->nover * 4, 0, false};

@@ -76,9 +76,10 @@ typedef struct snap_decoded {
   uint32_t sectors;
   uint8_t persist;
   char disk_name[SNAP_MAX_NAME + 1];
-  const uint8_t *disk_map, *disk_z, *over_sectors, *over_z;
+  const uint8_t *disk_runs, *disk_z, *over_sectors, *over_z;
   size_t disk_zlen, over_zlen;
-  uint32_t nover;
+  uint32_t nruns, nover;
+  uint64_t image_sectors; /* the runs' sectors, together */
   elf_image elf;
 } snap_decoded;
 

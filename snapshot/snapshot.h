@@ -60,8 +60,9 @@ size_t snap_reader_left(const snap_reader *r);
 
 /* ---- The container (snapshot/file.c) */
 
-/* 2: CONF's jitter flag and the timer's jitter fields in DEVS */
-#define SNAP_FORMAT_VERSION 2u
+/* 2: CONF's jitter flag and the timer's jitter fields in DEVS; 3: DISK
+ * keeps the image's non-zero sectors as runs, not a bitmap of them all */
+#define SNAP_FORMAT_VERSION 3u
 #define SNAP_ISA_VERSION 1u  /* RV32IM + HCALL as docs/isa.md has it */
 typedef enum snap_kind {
   SNAP_KIND_SNAPSHOT = 1, /* a machine state */
@@ -108,8 +109,10 @@ const char *snap_kind_name(uint32_t kind);
 /* zlib's CRC-32 of p[0..n), the one every section carries. */
 uint32_t snap_crc32(const void *p, size_t n);
 
-/* Writes the header and sections to path atomically (a temporary file
- * beside it, fsync, rename): path is replaced whole or not at all. */
+/* Writes the header and sections to path by host_atomic's rules: a file
+ * is replaced whole or not at all (a temporary file beside it, fsync,
+ * rename), a FIFO or device (/dev/stdout) is written in place, a
+ * directory or block device is refused. */
 bool snap_file_write(const char *path, snap_kind kind,
                      const snap_section *sec, size_t nsec, host_error *err)
     __attribute__((warn_unused_result));
@@ -121,8 +124,8 @@ bool snap_file_encode(snap_buf *out, snap_kind kind, const snap_section *sec,
 /* ---- Machine state (snapshot/state.c, decode.c, restore.c, describe.c) */
 
 /* The sections describing m: configuration, CPU (with its TLB), devices,
- * RAM (zlib, zero pages cost nothing), the disk (image contents and
- * overlay), the guest ELF (for symbols) and the run's counters.  They are
+ * RAM (zlib, zero pages cost nothing), the disk (the image's non-zero
+ * sectors, read only where the file holds data, and the overlay), the guest ELF (for symbols) and the run's counters.  They are
  * appended at sec[*nsec] and bufs[*nsec] onwards (room for
  * SNAP_MACHINE_SECTIONS more) and *nsec grows by their count; section i's
  * data is bufs[i], which the caller frees with snap_buf_free.  On failure

@@ -13,9 +13,6 @@
 #include "pvabi_calls.h"
 #include "snap_int.h"
 
-/* Non-zero sectors are compressed in runs of at most this many bytes,
- * each run a piece whose randomness zout samples. */
-#define RUN_BYTES (256u * 1024u)
 #define DISK_CHUNK 512u /* sectors read from the image at a time */
 
 static void put_conf(snap_buf *b, const machine_config *s) {
@@ -66,30 +63,6 @@ static bool all_zero(const uint8_t *p, size_t n) {
   return memcmp(p, zero, n) == 0;
 }
 
-/* Units of unit bytes (pages, sectors) data[0..n), numbered from first:
- * sets the bit of each non-zero one in the bitmap at b->p + map_at. */
-static void mark_nonzero(snap_buf *b, size_t map_at, uint64_t first,
-                         const uint8_t *data, uint32_t n, uint32_t unit) {
-  for (uint32_t i = 0; i < n; i++) {
-    if (all_zero(data + (size_t)i * unit, unit)) continue;
-    b->p[map_at + (first + i) / 8] |= (uint8_t)(1u << ((first + i) % 8));
-  }
-}
-
-/* Then gives o the marked ones, in runs of neighbours.  (The bitmap is
- * read through b: o may move b's bytes.) */
-static void add_marked(const snap_buf *b, size_t map_at, uint64_t first,
-                       const uint8_t *data, uint32_t n, uint32_t unit,
-                       snap_zout *o) {
-  uint32_t run_max = RUN_BYTES / unit;
-  for (uint32_t i = 0; i < n; i++) {
-    if (!snap_bit(b->p + map_at, first + i)) continue;
-    uint32_t start = i;
-    while (i + 1 < n && i + 1 - start < run_max && snap_bit(b->p + map_at, first + i + 1)) i++;
-    snap_zout_add(o, data + (size_t)start * unit, (size_t)(i + 1 - start) * unit);
-  }
-}
-
 /* Appends a zeroed bitmap of bits bits; returns where it starts. */
 static bool put_bitmap(snap_buf *b, uint64_t bits, size_t *at) {
   size_t n = (size_t)snap_bitmap_bytes(bits);
@@ -138,32 +111,99 @@ static void put_name(snap_buf *b, const char *path) {
   }
 }
 
-/* The image's own sectors (bitmap and stream), read in chunks. */
-static bool put_disk_image(snap_buf *b, const dev_disk_host *h, host_error *err) {
-  size_t map_at;
-  snap_zout o;
-  if (!put_bitmap(b, h->sectors, &map_at) || !snap_zout_begin(&o, b)) {
-    return host_fail(err, "out of memory saving disk image '%s'", h->path);
+/* The image's non-zero sectors as runs: (first, count) pairs, each run
+ * as long as it goes, so that the list depends on the contents alone. */
+typedef struct disk_runs {
+  snap_buf list;
+  uint32_t n;
+  uint64_t first, end; /* the run still growing; first == end: none */
+} disk_runs;
+
+static void runs_flush(disk_runs *r) {
+  if (r->first == r->end) return;
+  snap_put_u32(&r->list, (uint32_t)r->first);
+  snap_put_u32(&r->list, (uint32_t)(r->end - r->first));
+  r->n++;
+  r->first = r->end = 0;
+}
+
+static void runs_add(disk_runs *r, uint64_t first, uint64_t end) {
+  if (r->first == r->end || r->end != first) {
+    runs_flush(r);
+    r->first = first;
   }
-  uint8_t *chunk = malloc((size_t)DISK_CHUNK * PV_DISK_SECTOR);
-  bool ok = chunk != NULL;
-  for (uint64_t s = 0; ok && s < h->sectors; s += DISK_CHUNK) {
-    uint32_t n = h->sectors - s < DISK_CHUNK ? (uint32_t)(h->sectors - s) : DISK_CHUNK;
-    if (!dev_disk_image_read(h, (uint32_t)s, n, chunk)) {
-      free(chunk);
-      snap_zout_end(&o);
-      return host_fail(err, "cannot read disk image '%s' to save it: %s; "
-                      "the snapshot needs the image as the guest sees it",
-                      h->path, strerror(errno ? errno : EIO));
+  r->end = end;
+}
+
+/* Sectors [s, s + n) of the image, read into chunk: their runs of
+ * non-zero sectors join the list, and their bytes the stream, a piece
+ * each.  Chunks are aligned to multiples of DISK_CHUNK, so the pieces, and
+ * with them the stream's bytes, do not depend on where the file system
+ * keeps the image's data. */
+static void add_chunk(disk_runs *r, snap_zout *o, const uint8_t *chunk,
+                      uint64_t s, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (all_zero(chunk + (size_t)i * PV_DISK_SECTOR, PV_DISK_SECTOR)) continue;
+    uint32_t start = i;
+    while (i + 1 < n &&
+           !all_zero(chunk + (size_t)(i + 1) * PV_DISK_SECTOR, PV_DISK_SECTOR)) {
+      i++;
     }
-    mark_nonzero(b, map_at, s, chunk, n, PV_DISK_SECTOR);
-    add_marked(b, map_at, s, chunk, n, PV_DISK_SECTOR, &o);
+    runs_add(r, s + start, s + i + 1);
+    snap_zout_add(o, chunk + (size_t)start * PV_DISK_SECTOR,
+                  (size_t)(i + 1 - start) * PV_DISK_SECTOR);
   }
-  free(chunk);
-  if (!snap_zout_end(&o) || !ok) {
+}
+
+/* Reads the image where it holds data (dev_disk_image_data: a sparse
+ * image costs what it holds, not its size) into r and o. */
+static bool scan_image(const dev_disk_host *h, disk_runs *r, snap_zout *o,
+                       uint8_t *chunk) {
+  uint32_t a, e;
+  for (uint64_t s = 0; s < h->sectors && dev_disk_image_data(h, (uint32_t)s, &a, &e);
+       s = e) {
+    for (uint64_t c = a; c < e;) {
+      uint64_t end = (c / DISK_CHUNK + 1) * DISK_CHUNK;
+      if (end > e) end = e;
+      if (!dev_disk_image_read(h, (uint32_t)c, (uint32_t)(end - c), chunk)) {
+        return false;
+      }
+      add_chunk(r, o, chunk, c, (uint32_t)(end - c));
+      c = end;
+    }
+  }
+  runs_flush(r);
+  return true;
+}
+
+/* The image's own sectors: the runs, then the stream. */
+static bool put_disk_image(snap_buf *b, const dev_disk_host *h, host_error *err) {
+  disk_runs r = {0};
+  snap_buf z = {0};
+  snap_zout o;
+  uint8_t *chunk = malloc((size_t)DISK_CHUNK * PV_DISK_SECTOR);
+  if (!chunk || !snap_zout_begin(&o, &z)) {
+    free(chunk);
+    snap_buf_free(&z);
     return host_fail(err, "out of memory saving disk image '%s'", h->path);
   }
-  return true;
+  bool read = scan_image(h, &r, &o, chunk);
+  int saved = errno;
+  free(chunk);
+  bool ok = snap_zout_end(&o) && read && !r.list.oom;
+  if (ok) {
+    snap_put_u32(b, r.n);
+    snap_put_bytes(b, r.list.p, r.list.len);
+    snap_put_bytes(b, z.p, z.len);
+  }
+  snap_buf_free(&r.list);
+  snap_buf_free(&z);
+  if (!read) {
+    return host_fail(err, "cannot read disk image '%s' to save it: %s; "
+                    "the snapshot needs the image as the guest sees it",
+                    h->path, strerror(saved ? saved : EIO));
+  }
+  return ok || host_fail(err, "out of memory saving disk image '%s'", h->path);
 }
 
 /* sectors, persist, name, the image, then the overlay: its sector numbers

@@ -2,7 +2,10 @@
  * image files.  Reads and writes against the image and the overlay, every
  * error path, the event, the state hash over the overlay, and --disk-write
  * commits: their result, their failures, and a process killed at every
- * step of one (and at random moments) never leaving a torn image. */
+ * step of one (and at random moments) never leaving a torn image.  Sparse
+ * images: a commit keeps them sparse, a snapshot costs what they hold.
+ * One writer per image: a second is refused, also in the middle of the
+ * first one's commits, and a killed commit's file is cleaned up. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 
 #include "machine.h"
 #include "pvabi_calls.h"
+#include "snapshot.h"
 
 #define BASE CPU_RAM_BASE
 #define RAM_BYTES (1u << 20)
@@ -920,4 +924,444 @@ Test(disk, killed_at_random_moments_the_image_is_old_or_new, .timeout = 120) {
               "left the old image, %d the new", commit * 1e3, olds, news);
   free(old);
   free(new);
+}
+
+/* ------------------------------------------------------ sparse images */
+
+/* Writes generation gen's bytes of sectors [s, s + n) into the file at fd. */
+static void put_sectors(int fd, uint32_t s, uint32_t n, unsigned gen) {
+  uint8_t *p = malloc((size_t)n * SECTOR);
+  cr_assert(p);
+  for (uint32_t k = 0; k < n; k++) {
+    for (uint32_t i = 0; i < SECTOR; i++) p[(size_t)k * SECTOR + i] = pattern(s + k, i, gen);
+  }
+  cr_assert_eq(pwrite(fd, p, (size_t)n * SECTOR, (off_t)s * SECTOR), (ssize_t)n * SECTOR);
+  free(p);
+}
+
+/* A new image at path of sectors sectors, all hole, with runs[] of
+ * (first, count, gen) written as data. */
+static void make_sparse(const char *path, uint32_t sectors, const uint32_t (*runs)[3],
+                        size_t n) {
+  unlink(path);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  cr_assert(fd >= 0, "cannot create %s", path);
+  cr_assert_eq(ftruncate(fd, (off_t)sectors * SECTOR), 0);
+  for (size_t k = 0; k < n; k++) put_sectors(fd, runs[k][0], runs[k][1], runs[k][2]);
+  cr_assert_eq(close(fd), 0);
+}
+
+/* Whether sector s of the file at fd is generation gen's (gen ~0u: zeros). */
+static bool file_holds(int fd, uint32_t s, unsigned gen) {
+  uint8_t p[SECTOR];
+  cr_assert_eq(pread(fd, p, SECTOR, (off_t)s * SECTOR), SECTOR);
+  for (uint32_t i = 0; i < SECTOR; i++) {
+    if (p[i] != (gen == ~0u ? 0 : pattern(s, i, gen))) return false;
+  }
+  return true;
+}
+
+#define SPARSE (1u << 17) /* sectors: a 64 MiB image */
+
+Test(disk, a_commit_keeps_a_sparse_image_sparse) {
+  static const uint32_t data[][3] = {{1000, 10, 0}, {100000, 4, 0}};
+  make_sparse(image, SPARSE, data, 2);
+  attach(&m, true);
+  fill(&m, BUF, 5, 3, 1); /* into a hole */
+  expect_status(disk_write(5, BUF, 3), PV_OK);
+  fill(&m, BUF, 1002, 1, 2); /* over data */
+  expect_status(disk_write(1002, BUF, 1), PV_OK);
+  memset(host(&m, BUF), 0, 4 * SECTOR); /* data zeroed: may become a hole */
+  expect_status(disk_write(100000, BUF, 4), PV_OK);
+  expect_status(flush(), PV_OK);
+  struct stat st;
+  cr_assert_eq(stat(image, &st), 0);
+  cr_expect_eq(st.st_size, (off_t)SPARSE * SECTOR, "the size changed");
+  /* two 128 KiB chunks hold data now; a dense copy would be 64 MiB */
+  cr_expect_leq((uint64_t)st.st_blocks * 512, 512u << 10,
+                "the committed image takes %llu KiB of a 64 MiB image",
+                (unsigned long long)st.st_blocks / 2);
+  int fd = open(image, O_RDONLY);
+  cr_assert(fd >= 0);
+  for (uint32_t s = 5; s < 8; s++) cr_expect(file_holds(fd, s, 1), "sector %u", s);
+  for (uint32_t s = 1000; s < 1010; s++) {
+    cr_expect(file_holds(fd, s, s == 1002 ? 2 : 0), "sector %u", s);
+  }
+  static const uint32_t zero[] = {0, 4, 8, 999, 1010, 50000, 100000, 100003, SPARSE - 1};
+  for (size_t k = 0; k < sizeof zero / sizeof zero[0]; k++) {
+    cr_expect(file_holds(fd, zero[k], ~0u), "sector %u is not zero", zero[k]);
+  }
+  close(fd);
+  cr_expect_eq(dir_entries(NULL, 0), 1, "a temporary file was left");
+}
+
+/* The DISK section's payload of a snapshot of mm (a copy: free it). */
+static uint8_t *disk_section(machine *mm, size_t *len) {
+  snap_section sec[SNAP_MACHINE_SECTIONS];
+  snap_buf bufs[SNAP_MACHINE_SECTIONS];
+  size_t n = 0;
+  host_error err = {{0}};
+  cr_assert(snap_encode_machine(mm, sec, bufs, &n, &err), "%s", err.msg);
+  uint8_t *copy = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(sec[i].tag, "DISK") == 0) {
+      copy = malloc(sec[i].len);
+      cr_assert(copy);
+      memcpy(copy, sec[i].data, sec[i].len);
+      *len = sec[i].len;
+    }
+  }
+  for (size_t i = 0; i < n; i++) snap_buf_free(&bufs[i]);
+  cr_assert(copy, "no DISK section");
+  return copy;
+}
+
+#define HUGE (1u << 23) /* sectors: a 4 GiB image */
+
+Test(disk, a_snapshot_of_a_big_sparse_image_costs_what_it_holds, .timeout = 60) {
+  /* 64 KiB of text-like data across a chunk boundary, and the last sector */
+  static const uint32_t data[][3] = {{3000000, 128, 0}, {HUGE - 1, 1, 0}};
+  make_sparse(image, HUGE, data, 2);
+  attach(&m, false);
+  fill(&m, BUF, 7, 2, 1);
+  expect_status(disk_write(7, BUF, 2), PV_OK);
+  cpu_dirty_all(&m.cpu); /* the test wrote RAM behind the CPU's back */
+  size_t len;
+  uint8_t *disk = disk_section(&m, &len);
+  /* the data and a little; a bitmap of every sector alone is 1 MiB */
+  cr_expect_lt(len, 80u << 10, "the DISK section of a 4 GiB image holding "
+               "64 KiB is %zu bytes", len);
+  /* the whole machine round-trips */
+  char snap[256];
+  snprintf(snap, sizeof snap, "%s/big.pvsnap", dir);
+  host_error err = {{0}};
+  cr_assert(snap_save(&m, snap, &err), "%s", err.msg);
+  machine r;
+  init_machine(&r);
+  cr_assert(snap_load(&r, snap, &err), "%s", err.msg);
+  cr_expect_eq(machine_state_hash(&r), machine_state_hash(&m));
+  cr_expect_eq(r.dev.disk.sectors, HUGE);
+  static const struct { uint32_t s; unsigned gen; } want[] = {
+    {3000000, 0}, {3000063, 0}, {3000127, 0}, {HUGE - 1, 0}, {7, 1}, {8, 1},
+    {6, ~0u}, {2999999, ~0u}, {3000128, ~0u}, {HUGE - 2, ~0u},
+  };
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+    memset(host(&r, BUF2), 0xcc, SECTOR);
+    cr_assert_eq(call_on(&r, PV_HC_DISK_READ, want[k].s, BUF2, 1), PV_OK);
+    bool ok = true;
+    for (uint32_t i = 0; i < SECTOR; i++) {
+      uint8_t b = want[k].gen == ~0u ? 0 : pattern(want[k].s, i, want[k].gen);
+      ok = ok && host(&r, BUF2)[i] == b;
+    }
+    cr_expect(ok, "restored sector %u is wrong", want[k].s);
+  }
+  /* and saving the restored machine (its disk in memory) gives the same
+   * section again */
+  size_t len2;
+  uint8_t *again = disk_section(&r, &len2);
+  cr_expect(len2 == len && memcmp(again, disk, len) == 0,
+            "the restored disk saves differently");
+  free(again);
+  free(disk);
+  machine_free(&r);
+}
+
+/* Random bytes (which a snapshot stores rather than compresses) in
+ * sectors [s, s + n) of the file at fd. */
+static void put_random(int fd, uint32_t s, uint32_t n) {
+  uint8_t *p = malloc((size_t)n * SECTOR);
+  cr_assert(p);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < (size_t)n * SECTOR; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    p[i] = (uint8_t)x;
+  }
+  cr_assert_eq(pwrite(fd, p, (size_t)n * SECTOR, (off_t)s * SECTOR), (ssize_t)n * SECTOR);
+  free(p);
+}
+
+Test(disk, a_sparse_and_a_dense_image_save_the_same_bytes) {
+  /* a snapshot depends on the image's contents, not on where the file
+   * system keeps holes: the same contents, once with holes and once
+   * written out in full, give the same section */
+  const uint32_t sectors = 16384;
+  size_t len[2];
+  uint8_t *disk[2];
+  for (int dense = 0; dense < 2; dense++) {
+    unlink(image);
+    int fd = open(image, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    cr_assert(fd >= 0);
+    if (dense) {
+      uint8_t *zeros = calloc(sectors, SECTOR);
+      cr_assert(zeros);
+      cr_assert_eq(write(fd, zeros, (size_t)sectors * SECTOR), (ssize_t)sectors * SECTOR);
+      free(zeros);
+    } else {
+      cr_assert_eq(ftruncate(fd, (off_t)sectors * SECTOR), 0);
+    }
+    put_random(fd, 1000, 128); /* across the boundary of sector 1024 */
+    put_sectors(fd, 9000, 40, 3);
+    cr_assert_eq(close(fd), 0);
+    attach(&m, false);
+    disk[dense] = disk_section(&m, &len[dense]);
+  }
+  cr_expect(len[0] == len[1] && memcmp(disk[0], disk[1], len[0]) == 0,
+            "sparse and dense images of the same contents save differently "
+            "(%zu and %zu bytes)", len[0], len[1]);
+  free(disk[0]);
+  free(disk[1]);
+}
+
+/* ------------------------------------------- one writer, stray files */
+
+/* A file in dir. */
+static void touch(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  write_file(path, (const uint8_t *)"x", 1);
+}
+
+static bool exists(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return access(path, F_OK) == 0;
+}
+
+Test(disk, a_killed_commit_leaves_a_file_the_next_writer_removes) {
+  hook_plan plan = {DEV_DISK_STEP_RENAME, 1, true, 0};
+  cr_assert_eq(run_child(&plan), 128 + SIGKILL);
+  char stray[256] = "";
+  cr_assert_eq(dir_entries(NULL, 0), 2, "the killed commit left no file");
+  DIR *d = opendir(dir);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strncmp(e->d_name, "disk.img.pvlab-", 15) == 0) {
+      snprintf(stray, sizeof stray, "%s", e->d_name);
+    }
+  }
+  closedir(d);
+  cr_assert(stray[0], "no disk.img.pvlab-XXXXXX file");
+  /* not ours: other names, another image's, a directory */
+  touch("disk.img.pvlab-abc");
+  touch("disk.img.pvlab-abcdefg");
+  touch("other.img.pvlab-ABC123");
+  touch("xdisk.img.pvlab-ABC123");
+  char sub[256];
+  snprintf(sub, sizeof sub, "%s/disk.img.pvlab-DIR123", dir);
+  cr_assert_eq(mkdir(sub, 0700), 0);
+  /* a live commit's (in this test, a file this process holds locked) */
+  touch("disk.img.pvlab-LIVE12");
+  char live[256];
+  snprintf(live, sizeof live, "%s/disk.img.pvlab-LIVE12", dir);
+  int live_fd = open(live, O_RDWR);
+  cr_assert(live_fd >= 0);
+  cr_assert_eq(dev_disk_lock(live_fd), 0);
+  /* a read-only run only counts it */
+  attach(&m, false);
+  cr_expect_eq(m.disk_host.strays_left, 1);
+  cr_expect_eq(m.disk_host.strays_removed, 0);
+  cr_expect(exists(stray), "a read-only run removed %s", stray);
+  /* a writer removes it, and only it */
+  attach(&m, true);
+  cr_expect_eq(m.disk_host.strays_removed, 1);
+  cr_expect(!exists(stray), "%s is still there", stray);
+  cr_expect(exists("disk.img.pvlab-abc") && exists("disk.img.pvlab-abcdefg") &&
+            exists("other.img.pvlab-ABC123") && exists("xdisk.img.pvlab-ABC123") &&
+            exists("disk.img.pvlab-DIR123"), "a file that is not a stray went");
+  cr_expect(exists("disk.img.pvlab-LIVE12"), "a live commit's file was removed");
+  close(live_fd);
+  rmdir(sub);
+  expect_image_unchanged();
+}
+
+/* A pipe's read end gets one line from a child. */
+static void send_line(int fd, const char *text) {
+  size_t n = strlen(text) + 1;
+  cr_assert_eq(write(fd, text, n), (ssize_t)n);
+}
+
+static char *recv_line(int fd) {
+  static char buf[1024];
+  size_t n = 0;
+  while (n < sizeof buf - 1 && read(fd, buf + n, 1) == 1 && buf[n]) n++;
+  buf[n] = 0;
+  return buf;
+}
+
+Test(disk, a_second_writer_is_refused_and_told_who_writes) {
+  attach(&m, true);
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    machine c;
+    machine_config cfg = {.mem_mib = 1};
+    host_error err = {{0}};
+    if (!machine_init(&c, &cfg, &err)) _exit(2);
+    bool attached = machine_disk_attach(&c, image, true, &err);
+    send_line(fds[1], attached ? "attached" : err.msg);
+    /* read-only is fine beside a writer */
+    send_line(fds[1], machine_disk_attach(&c, image, false, &err) ? "ok" : err.msg);
+    _exit(0);
+  }
+  close(fds[1]);
+  char *msg = recv_line(fds[0]);
+  char who[64];
+  snprintf(who, sizeof who, "(process %ld)", (long)getpid());
+  cr_expect(strstr(msg, image), "the message does not name the image: %s", msg);
+  cr_expect(strstr(msg, "is being written by another pvlab run with "
+                   "--disk-write"), "%s", msg);
+  cr_expect(strstr(msg, who), "the message does not name %s: %s", who, msg);
+  cr_expect(strstr(msg, "wait for that run to end, or leave out --disk-write"), "%s", msg);
+  cr_expect_str_eq(recv_line(fds[0]), "ok");
+  close(fds[0]);
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  /* the writer's commits go on, and its lock with them */
+  fill(&m, BUF, 3, 1, 1);
+  expect_status(disk_write(3, BUF, 1), PV_OK);
+  expect_status(flush(), PV_OK);
+  machine other;
+  init_machine(&other);
+  host_error err = {{0}};
+  cr_expect(!machine_disk_attach(&other, image, true, &err),
+            "a second writer got the committed image");
+  cr_expect(strstr(err.msg, "is being written by another pvlab run"), "%s", err.msg);
+  /* and when the writer is done, the next one may start */
+  machine_free(&m);
+  init_machine(&m);
+  cr_expect(machine_disk_attach(&other, image, true, &err), "%s", err.msg);
+  machine_free(&other);
+}
+
+/* What taking the writer's lock on path gives: EAGAIN while one holds it. */
+static int lock_of(const char *path) {
+  int fd = open(path, O_RDWR);
+  cr_assert(fd >= 0, "cannot open %s", path);
+  int e = dev_disk_lock(fd);
+  close(fd);
+  return e;
+}
+
+typedef struct lock_probe {
+  int before_rename, after_rename;
+} lock_probe;
+
+/* Just before the rename, the new file must be locked already (else the
+ * name would stand for an unlocked file for a moment); after it, the
+ * image is that file. */
+static bool probe_hook(void *ctx, dev_disk_step s) {
+  lock_probe *p = ctx;
+  if (s == DEV_DISK_STEP_RENAME) {
+    DIR *d = opendir(dir);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+      if (strncmp(e->d_name, "disk.img.pvlab-", 15) != 0) continue;
+      char path[512];
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      p->before_rename = lock_of(path);
+    }
+    closedir(d);
+  }
+  if (s == DEV_DISK_STEP_SYNC_DIR) p->after_rename = lock_of(image);
+  return true;
+}
+
+Test(disk, the_new_image_is_locked_before_it_takes_the_name) {
+  attach(&m, true);
+  cr_expect_eq(lock_of(image), EAGAIN, "the attached image is not locked");
+  lock_probe probe = {-1, -1};
+  m.disk_host.commit_hook = probe_hook;
+  m.disk_host.commit_hook_ctx = &probe;
+  fill(&m, BUF, 0, 1, 1);
+  expect_status(disk_write(0, BUF, 1), PV_OK);
+  expect_status(flush(), PV_OK);
+  cr_expect_eq(probe.before_rename, EAGAIN, "the new file was not locked "
+               "before the rename (%d)", probe.before_rename);
+  cr_expect_eq(probe.after_rename, EAGAIN, "the image was not locked after "
+               "the rename (%d)", probe.after_rename);
+  machine_free(&m);
+  init_machine(&m);
+  cr_expect_eq(lock_of(image), 0, "the lock outlived the machine");
+}
+
+#define WRITER_ROUNDS 200u
+
+/* In a child: tries to attach the image as a second writer until stop is
+ * closed.  Should it ever get in, it writes every sector as generation 2
+ * and commits once stop is closed, as a run that ends after the other
+ * would; it reports "refused N, in 0|1" on res. */
+static void second_writer(int stop, int res) {
+  machine c;
+  machine_config cfg = {.mem_mib = 1};
+  host_error err = {{0}};
+  if (!machine_init(&c, &cfg, &err)) _exit(2);
+  fcntl(stop, F_SETFL, O_NONBLOCK);
+  long refused = 0;
+  bool in = false;
+  char ch;
+  while (read(stop, &ch, 1) != 0) {
+    if (machine_disk_attach(&c, image, true, &err)) {
+      in = true;
+      break;
+    }
+    if (!strstr(err.msg, "is being written by another pvlab run")) {
+      send_line(res, err.msg);
+      _exit(3);
+    }
+    refused++;
+  }
+  if (in) {
+    for (uint32_t s = 0; s < NSECT; s += PV_DISK_MAX_COUNT) {
+      uint32_t n = NSECT - s < PV_DISK_MAX_COUNT ? NSECT - s : PV_DISK_MAX_COUNT;
+      fill(&c, BUF, s, n, 2);
+      if (call_on(&c, PV_HC_DISK_WRITE, s, BUF, n) != PV_OK) _exit(4);
+    }
+    fcntl(stop, F_SETFL, 0);
+    while (read(stop, &ch, 1) > 0) {}
+    if (!machine_disk_commit(&c, &err)) _exit(5);
+  }
+  char line[64];
+  snprintf(line, sizeof line, "refused %ld, in %d", refused, in);
+  send_line(res, line);
+  _exit(0);
+}
+
+Test(disk, two_writers_at_once_lose_no_acknowledged_sector, .timeout = 120) {
+  attach(&m, true);
+  int stop[2], res[2];
+  cr_assert_eq(pipe(stop), 0);
+  cr_assert_eq(pipe(res), 0);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    close(stop[1]);
+    close(res[0]);
+    second_writer(stop[0], res[1]);
+  }
+  close(stop[0]);
+  close(res[1]);
+  /* the first writer: a sector at a time, each flushed and acknowledged,
+   * while the second keeps trying, commits and renames included */
+  for (uint32_t s = 0; s < WRITER_ROUNDS; s++) {
+    fill(&m, BUF, s, 1, 1);
+    cr_assert_eq(disk_write(s, BUF, 1), PV_OK);
+    cr_assert_eq(flush(), PV_OK, "flush %u", s);
+  }
+  cr_expect_eq(m.stats.disk_commits, WRITER_ROUNDS);
+  close(stop[1]);
+  char *line = recv_line(res[0]);
+  long refused = -1;
+  int in = -1;
+  cr_expect_eq(sscanf(line, "refused %ld, in %d", &refused, &in), 2,
+               "the second writer says: %s", line);
+  close(res[0]);
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the second writer failed");
+  cr_expect_eq(in, 0, "a second writer got in after %ld refusals", refused);
+  cr_expect_gt(refused, 0);
+  cr_log_info("the second writer was refused %ld times during %u commits",
+              refused, WRITER_ROUNDS);
+  expect_image_is(1, 0, WRITER_ROUNDS, 0);
 }

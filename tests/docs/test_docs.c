@@ -1,7 +1,9 @@
 /* docs/pvabi.md against the hypercall list: every call has its section with
  * the right number and its argument names, every status code is in the
  * table, and the page documents no call that does not exist.  And
- * docs/monitor.md against the monitor's command table, the same way. */
+ * docs/monitor.md against the monitor's command table, the same way; and
+ * the vcpu_register example against the frame's kernel_ fields, which the
+ * sample kernels set. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,5 +134,54 @@ Test(docs, no_row_for_a_monitor_command_that_does_not_exist) {
 #undef KNOWN
     cr_expect(known, "docs/monitor.md documents \"%s\", which mon_cmds.h "
               "does not list", name);
+  }
+}
+
+/* The kernel_* fields of struct pv_vcpu: what a trap loads into sp, gp, tp
+ * (pvabi/pvabi.h), each as "kernel_XX", into names; how many. */
+static size_t kernel_fields(char names[][32], size_t max) {
+  char *h = strdup(read_doc("pvabi/pvabi.h"));
+  cr_assert(h);
+  const char *s = strstr(h, "struct pv_vcpu {");
+  cr_assert(s, "pvabi/pvabi.h has no struct pv_vcpu");
+  const char *end = strstr(s, "};");
+  cr_assert(end);
+  size_t n = 0;
+  for (const char *p = s; (p = strstr(p, "uint32_t kernel_")) != NULL && p < end; p++) {
+    cr_assert_lt(n, max);
+    cr_assert_eq(sscanf(p + 9, "%31[a-z_]", names[n]), 1);
+    n++;
+  }
+  free(h);
+  return n;
+}
+
+/* The example of vcpu_register fills in every register a trap starts the
+ * handler with (a kernel that copies it must not crash on its first
+ * trap), as the kernels that work do. */
+Test(docs, vcpu_register_example_fills_what_a_trap_loads) {
+  char fields[8][32];
+  size_t n = kernel_fields(fields, 8);
+  cr_assert_eq(n, 3, "struct pv_vcpu has %zu kernel_ fields; the test expects sp, gp, tp", n);
+  static const char *const kernels[] = {"sample-guests/minikernel/kernel.c",
+                                        "sample-guests/pvos/kernel/trap.c"};
+  for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
+    const char *src = read_doc(kernels[k]);
+    for (size_t i = 0; i < n; i++) {
+      char set[48];
+      snprintf(set, sizeof set, ".%.31s = ", fields[i]);
+      cr_expect(strstr(src, set), "%s does not set %s", kernels[k], fields[i]);
+    }
+  }
+  char *sec = section(read_doc("docs/pvabi.md"), "\n### 0x04 `vcpu_register`");
+  cr_assert(sec, "docs/pvabi.md has no vcpu_register section");
+  const char *code = strstr(sec, "```c");
+  cr_assert(code, "the vcpu_register section has no C example");
+  for (size_t i = 0; i < n; i++) {
+    char set[48];
+    snprintf(set, sizeof set, ".%.31s = ", fields[i]);
+    cr_expect(strstr(code, set), "docs/pvabi.md: the vcpu_register example does not "
+              "set %s, so a kernel that copies it starts its trap handler with it 0",
+              fields[i]);
   }
 }

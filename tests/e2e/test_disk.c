@@ -3,10 +3,12 @@
  * Every run that may write works on a copy of the image in a temp dir. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -253,6 +255,118 @@ Test(disk_cli, a_read_only_image_is_refused_for_disk_write) {
   r = SPAWN_RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
   cr_expect_eq(r.status, 0, "read-only is fine without --disk-write: %s", r.err);
   spawn_free(&r);
+}
+
+/* A pvlab run in the background, its stdin and stdout pipes of ours:
+ * for a test that needs one running while another starts. */
+typedef struct bg_run {
+  pid_t pid;
+  int in, out;
+  char seen[8192];
+  size_t len;
+} bg_run;
+
+static void bg_start(bg_run *r, char *const argv[]) {
+  int in[2], out[2];
+  cr_assert_eq(pipe(in), 0);
+  cr_assert_eq(pipe(out), 0);
+  r->pid = fork();
+  cr_assert(r->pid >= 0);
+  if (r->pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    for (int fd = 3; fd < 64; fd++) close(fd);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  r->in = in[1];
+  r->out = out[0];
+  r->len = 0;
+  r->seen[0] = 0;
+}
+
+/* Reads its stdout until text has appeared (or 30 s have gone). */
+static void bg_wait_for(bg_run *r, const char *text) {
+  while (!strstr(r->seen, text)) {
+    struct pollfd p = {r->out, POLLIN, 0};
+    cr_assert_gt(poll(&p, 1, 30000), 0, "no \"%s\" in: %s", text, r->seen);
+    ssize_t n = read(r->out, r->seen + r->len, sizeof r->seen - 1 - r->len);
+    cr_assert_gt(n, 0, "the run ended without \"%s\": %s", text, r->seen);
+    r->len += (size_t)n;
+    r->seen[r->len] = 0;
+  }
+}
+
+/* Ends its input and waits for it: its exit status. */
+static int bg_finish(bg_run *r) {
+  close(r->in);
+  char buf[4096];
+  while (read(r->out, buf, sizeof buf) > 0) {}
+  close(r->out);
+  int st;
+  cr_assert_eq(waitpid(r->pid, &st, 0), r->pid);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(disk_cli, a_second_disk_write_run_on_the_image_is_refused) {
+  char *argv[] = {(char *)spawn_pvlab(), "run", "--disk", image, "--disk-write",
+                  (char *)spawn_guest("diskdemo"), NULL};
+  bg_run first;
+  bg_start(&first, argv);
+  const char cmd[] = "write notes.txt from the first run\n";
+  cr_assert_eq(write(first.in, cmd, sizeof cmd - 1), (ssize_t)sizeof cmd - 1);
+  bg_wait_for(&first, "wrote 19 bytes to notes.txt\n"); /* flushed: saved */
+  /* a second writer, while the first runs */
+  spawn_result r = SPAWN_RUN("write notes.txt from the second run\n", "run",
+                             "--disk", image, "--disk-write", spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, CLI_EXIT_HOST, "status %d: %s", r.status, r.err);
+  char who[64];
+  snprintf(who, sizeof who, "(process %ld)", (long)first.pid);
+  spawn_expect_err(&r, image);
+  spawn_expect_err(&r, "is being written by another pvlab run with --disk-write");
+  spawn_expect_err(&r, who);
+  spawn_expect_err(&r, "wait for that run to end, or leave out --disk-write");
+  cr_expect_eq(r.out_len, 0, "the second writer's guest ran: %s", r.out);
+  spawn_free(&r);
+  /* a reader beside the writer sees what the writer saved */
+  r = SPAWN_RUN("cat notes.txt\n", "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  spawn_expect_out(&r, "notes.txt:\nfrom the first run\n");
+  spawn_free(&r);
+  cr_expect_eq(bg_finish(&first), 0, "the first run failed: %s", first.seen);
+  size_t n;
+  char *after = spawn_read_file(image, &n);
+  cr_expect(n > 3 * 512 && memcmp(after + 3 * 512, "from the first run\n", 19) == 0,
+            "the first run's saved notes are gone");
+  free(after);
+  cr_expect_eq(files_in_dir(), 1, "a temporary file was left");
+  /* once it has ended, the next writer may start */
+  r = SPAWN_RUN("cat notes.txt\n", "run", "--disk", image, "--disk-write",
+                spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  spawn_free(&r);
+}
+
+Test(disk_cli, a_killed_save_is_cleaned_up_by_the_next_writer) {
+  char stray[256];
+  snprintf(stray, sizeof stray, "%s.pvlab-Ab12Cd", image);
+  write_all(stray, "half an image", 13);
+  /* a read-only run leaves it, and says so */
+  spawn_result r = SPAWN_RUN(NULL, "run", "--disk", image, spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  spawn_expect_err(&r, "interrupted --disk-write save");
+  spawn_expect_err(&r, "the next --disk-write run on it removes");
+  spawn_free(&r);
+  cr_expect_eq(access(stray, F_OK), 0, "a read-only run removed %s", stray);
+  /* a writer removes it, and says so */
+  r = SPAWN_RUN(NULL, "run", "--disk", image, "--disk-write", spawn_guest("diskdemo"));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  spawn_expect_err(&r, "removed 1 temporary file");
+  spawn_free(&r);
+  cr_expect_neq(access(stray, F_OK), 0, "%s is still there", stray);
+  cr_expect_eq(files_in_dir(), 1);
 }
 
 Test(disk_cli, disk_write_needs_a_disk) {

@@ -176,6 +176,56 @@ Test(monitor, print_formats_and_history) {
   finish();
 }
 
+/* Expressions nest 64 deep (parentheses and unary operators alike);
+ * deeper is refused with one line, however deep: a line of 100,000 '('
+ * must not run the host out of stack, from print, a breakpoint's
+ * condition or set. */
+static char *nest(const char *cmd, const char *open, size_t depth, const char *close) {
+  size_t n = strlen(cmd) + depth * (strlen(open) + strlen(close)) + 2;
+  char *line = malloc(n), *p = line;
+  cr_assert(line);
+  p += sprintf(p, "%s", cmd);
+  for (size_t i = 0; i < depth; i++) p += sprintf(p, "%s", open);
+  *p++ = '1';
+  for (size_t i = 0; i < depth; i++) p += sprintf(p, "%s", close);
+  *p = 0;
+  return line;
+}
+
+#define TOO_DEEP "expression nested deeper than 64 (parentheses and unary operators); " \
+                 "write it in steps: print numbers its results $1, $2, ..."
+
+Test(monitor, deep_expressions_are_refused) {
+  start("hello", "");
+  char *line = nest("p ", "(", 64, ")");
+  ok(line, "$1 = 1 (0x1)\n");
+  free(line);
+  line = nest("p ", "-", 64, "");
+  ok(line, "$2 = 1 (0x1)\n");
+  free(line);
+  line = nest("p ", "(", 65, ")");
+  refused(line, TOO_DEEP " (at column 66 of \"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((...\")\n");
+  free(line);
+  line = nest("p ", "~", 65, "");
+  refused(line, TOO_DEEP " (at column 66 of \"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~1\")\n");
+  free(line);
+  const char *cmds[] = {"p ", "break main if ", "set $a0 = ", "x/4xw "};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    line = nest(cmds[i], "(", 100000, ")");
+    mon_status st;
+    char *out = run(line, &st);
+    cr_expect_eq(st, MON_ERROR, "`%s...` was not refused", cmds[i]);
+    cr_expect(strstr(out, TOO_DEEP), "`%s...` printed: %.200s", cmds[i], out);
+    cr_expect_eq(strchr(out, '\n'), out + strlen(out) - 1, "not one line: %.200s", out);
+    free(out);
+    free(line);
+  }
+  line = nest("p ", "*-!", 50000, "");
+  refused(line, TOO_DEEP " (at column 66 of \"*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!*-!...\")\n");
+  free(line);
+  finish();
+}
+
 /* ---- x ---- */
 
 Test(monitor, examine_numbers) {
@@ -1000,6 +1050,72 @@ Test(monitor, catchpoints_on_hypercalls_and_traps) {
   ok("continue", "Catchpoint 1 (hcall (any)): 0x7ff(unknown) at 0x80000230 <unknown_hcall+32>\n"
                  "=> 0x80000230 <unknown_hcall+32>:\thcall\n");
   finish();
+}
+
+/* A terminal on which "deadlock" has been typed, and then nothing: the
+ * guest's first wait for more is ended by Ctrl-C (the monitor's interrupt
+ * flag, as the fd console sees it), its second by a key.  Output kept. */
+static struct {
+  size_t pos;
+  unsigned waits;
+  bool key;
+  char out[256];
+  size_t nout;
+} TTY;
+static const char TYPED[] = "deadlock\n";
+
+static bool tty_write(void *ctx, const uint8_t *buf, size_t len) {
+  if (len > sizeof TTY.out - 1 - TTY.nout) return false;
+  memcpy(TTY.out + TTY.nout, buf, len);
+  TTY.nout += len;
+  return true;
+}
+
+static long tty_read(void *ctx, uint8_t *buf, size_t len) {
+  if (TTY.pos == sizeof TYPED - 1) return DEV_AGAIN; /* nothing more typed */
+  buf[0] = (uint8_t)TYPED[TTY.pos++];
+  return 1;
+}
+
+static bool tty_ready(void *ctx, bool wait) {
+  if (TTY.pos < sizeof TYPED - 1 || TTY.key) return true;
+  if (!wait) return false;
+  if (++TTY.waits == 1) {
+    *mon_interrupt_flag(S) = 1; /* Ctrl-C while the guest waits */
+    return false;
+  }
+  TTY.key = true;
+  return true;
+}
+
+/* Ctrl-C inside a caught event_wait stops the guest there, the call not
+ * carried out; continue carries it out (it waits again) and does not
+ * report the catchpoint a second time. */
+Test(monitor, continue_after_ctrl_c_in_a_caught_wait_goes_past_the_catchpoint) {
+  machine_config cfg = {.mem_mib = MACHINE_DEFAULT_MEM_MIB};
+  host_error err;
+  cr_assert(machine_init(&M, &cfg, &err), "%s", err.msg);
+  snprintf(GUEST, sizeof GUEST, "%s", spawn_guest("faults"));
+  cr_assert(machine_load_elf(&M, GUEST, &err), "%s", err.msg);
+  memset(&TTY, 0, sizeof TTY);
+  M.console_io = (dev_console_backend){NULL, tty_write, tty_read, tty_ready};
+  S = mon_new(&M, GUEST);
+  cr_assert(S);
+  quietly("catch hcall event_wait");
+  const char *at = "0x800002e8 <wait_forever+72>";
+  ok("continue", montest_fmt("Catchpoint 1 (hcall event_wait): event_wait(events=0x2) at %s\n"
+                             "=> %s:\thcall\n", at, at));
+  ok("continue", montest_fmt("Interrupted at icount 1017, %s\n=> %s:\thcall\n", at, at));
+  cr_expect_eq(TTY.waits, 1, "the interrupted wait was not the one caught");
+  ok("continue", "The guest shut down with exit code 0 after 1323 instructions\n");
+  cr_expect_eq(TTY.waits, 2, "continue did not carry out the wait again");
+  TTY.out[TTY.nout] = 0;
+  cr_expect_str_eq(TTY.out, "woke up\n");
+  ok("info breakpoints",
+     "Num  Type             Enb  Address                      Hits   What\n"
+     "1    catchpoint       y                                 1      hcall event_wait\n");
+  mon_free(S);
+  machine_free(&M);
 }
 
 /* ---- trace ---- */

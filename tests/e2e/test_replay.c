@@ -6,15 +6,19 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "fifo_reader.h"
 #include "tap.h"
 #include "spawn.h"
 
@@ -83,7 +87,10 @@ Test(replay, a_crash_recorded_replays_from_the_bundle_alone) {
   /* console input is the only thing the log needs */
   spawn_result info = PVLAB(NULL, "info", bundle);
   cr_expect_eq(info.status, 0, "%s", info.err);
-  cr_expect(strstr(info.out, "recording"), "%s", info.out);
+  /* a fault has no exit code to show */
+  cr_expect(strstr(info.out, "recording: ends at icount 6882 with a guest fault, final "
+                   "state hash "), "%s", info.out);
+  cr_expect_null(strstr(info.out, "exit code"), "%s", info.out);
   /* the crash comes at the last "p": the guest never read "q\n" */
   char bytes[64];
   snprintf(bytes, sizeof bytes, "%zu console bytes", strlen(CALC_INPUT) - 2);
@@ -283,6 +290,20 @@ Test(replay, damaged_bundles_are_refused_with_the_reason) {
    * whose count lies */
   expect_tampered_refused(bundle, cut, "LOG", 8 + 8 + 4, 99, "unknown kind");
   expect_tampered_refused(bundle, cut, "RECI", 13, 99, "out of range");
+  /* a summary of a later version, or a stop 0 (a debug session's end) in
+   * version 1, which had none; version 1 itself is read as before */
+  expect_tampered_refused(bundle, cut, "RECI", 0, 3, "versions 1 to 2: a newer pvlab wrote it");
+  copy_file(bundle, cut);
+  tamper(cut, "RECI", 0, 1);
+  spawn_result v1 = PVLAB(NULL, "replay", cut);
+  cr_expect_eq(v1.status, 123, "a version 1 summary: status %d: %s", v1.status, v1.err);
+  cr_expect(strstr(v1.err, "replay matched the recording"), "%s", v1.err);
+  spawn_free(&v1);
+  tamper(cut, "RECI", 13, 0);
+  spawn_result v1none = PVLAB(NULL, "replay", cut);
+  cr_expect_eq(v1none.status, 125, "stop 0 in version 1: status %d", v1none.status);
+  cr_expect(strstr(v1none.err, "out of range"), "%s", v1none.err);
+  spawn_free(&v1none);
   expect_tampered_refused(bundle, cut, "HASH", 0, 7, "hash list");
   spawn_result rep;
   /* a recording that could not be written is refused before the run */
@@ -390,13 +411,92 @@ Test(replay, ctrl_c_ends_a_recording_and_keeps_it) {
   unsigned long long insns = 0;
   for (long delay = 300; delay <= 2400 && insns == 0; delay *= 2) {
     cr_assert_eq(record_and_interrupt(bundle, delay), CLI_EXIT_INTERRUPTED);
+    /* the replay ends as the recorded run did: Ctrl-C's status */
     spawn_result rep = PVLAB(NULL, "replay", "--stats", bundle);
-    cr_expect_eq(rep.status, 0, "%s", rep.err);
+    cr_expect_eq(rep.status, CLI_EXIT_INTERRUPTED, "%s", rep.err);
     cr_expect(strstr(rep.err, "replay matched the recording"), "%s", rep.err);
-    cr_expect(strstr(rep.err, "where its run was stopped"), "%s", rep.err);
+    cr_expect(strstr(rep.err, "where Ctrl-C ended the recorded run (exit status 130, as "
+                     "it had)"), "%s", rep.err);
     insns = spawn_stat_num(&rep, "instructions");
     spawn_free(&rep);
   }
   cr_expect_gt(insns, 0, "every run was interrupted before it began");
+  spawn_result info = PVLAB(NULL, "info", bundle);
+  cr_expect_eq(info.status, 0, "%s", info.err);
+  cr_expect(strstr(info.out, " with Ctrl-C ending the run (exit status 130), final state "
+                   "hash "), "%s", info.out);
+  cr_expect_null(strstr(info.out, "debug session"), "%s", info.out);
+  spawn_free(&info);
+  remove_dir();
+}
+
+/* ---- Output files (docs/file-formats.md): what --record or --snapshot-at
+ * names decides how it is written, and nothing that is not a file is
+ * replaced by one. */
+
+static bool contains(const char *p, size_t len, const char *needle) {
+  size_t n = strlen(needle);
+  for (size_t i = 0; i + n <= len; i++) {
+    if (memcmp(p + i, needle, n) == 0) return true;
+  }
+  return false;
+}
+
+Test(replay, a_recording_into_a_fifo_replays_and_the_fifo_stays) {
+  make_dir();
+  const char *fifo = in_dir("fifo"), *copy = in_dir("copy.pvrec");
+  cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+  /* the reader first, so that pvlab's open does not wait for it */
+  fifo_reader r;
+  fifo_reader_start(&r, fifo);
+  spawn_result rec = PVLAB(CALC_INPUT, "run", "--record", fifo, spawn_guest("calc"));
+  fifo_reader_finish(&r);
+  cr_expect_eq(rec.status, 123, "status %d: %s", rec.status, rec.err);
+  struct stat st;
+  cr_assert_eq(lstat(fifo, &st), 0);
+  cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced by a file");
+  cr_assert_gt(r.len, 0, "nothing came through the FIFO: %s", rec.err);
+  FILE *f = fopen(copy, "wb");
+  cr_assert(f);
+  cr_assert_eq(fwrite(r.buf, 1, r.len, f), r.len);
+  cr_assert_eq(fclose(f), 0);
+  free(r.buf);
+  spawn_result rep = PVLAB(NULL, "replay", copy);
+  cr_expect_eq(rep.status, 123, "status %d: %s", rep.status, rep.err);
+  cr_expect(strstr(rep.err, "replay matched the recording"), "%s", rep.err);
+  cr_expect_str_eq(rep.out, rec.out);
+  spawn_free(&rec);
+  spawn_free(&rep);
+  remove_dir();
+}
+
+Test(replay, a_recording_into_a_directory_is_refused_before_the_run) {
+  make_dir();
+  spawn_result rec = PVLAB(CALC_INPUT, "run", "--record", dir, spawn_guest("calc"));
+  cr_expect_eq(rec.status, 125, "status %d: %s", rec.status, rec.err);
+  char want[256];
+  snprintf(want, sizeof want, "pvlab run: --record %s: it is a directory; name a "
+           "file inside it\n", dir);
+  cr_expect(strstr(rec.err, want), "no \"%s\" in:\n%s", want, rec.err);
+  cr_expect_eq(rec.out_len, 0, "the guest ran: %s", rec.out);
+  struct stat st;
+  cr_expect(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), "the directory is gone");
+  spawn_free(&rec);
+  remove_dir();
+}
+
+Test(replay, a_snapshot_through_a_link_to_dev_stdout_reaches_the_pipe) {
+  make_dir();
+  const char *link = in_dir("out");
+  cr_assert_eq(symlink("/dev/stdout", link), 0);
+  spawn_result run = PVLAB(NULL, "run", "--snapshot-at", "1000", link, spawn_guest("hello"));
+  cr_expect_eq(run.status, 0, "status %d: %s", run.status, run.err);
+  cr_expect(contains(run.out, run.out_len, "PVLABSNP"), "no snapshot on stdout: %s",
+            run.err);
+  cr_expect(contains(run.out, run.out_len, "Hello from pvlab!"), "the guest's output is lost");
+  struct stat st;
+  cr_assert_eq(lstat(link, &st), 0);
+  cr_expect(S_ISLNK(st.st_mode), "the link was replaced by a file");
+  spawn_free(&run);
   remove_dir();
 }

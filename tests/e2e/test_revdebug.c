@@ -97,3 +97,72 @@ Test(revdebug, record_then_replay_and_replay_debug) {
   free(input);
   spawn_remove_dir(dir);
 }
+
+/* A session recorded while the guest still runs (it ended at a
+ * breakpoint) is neither a failure nor a Ctrl-C: its replay ends with
+ * status 0, and info says how it ended; a session that ran the guest to
+ * its shutdown is a shutdown, with its exit code. */
+Test(revdebug, an_unfinished_session_replays_as_one) {
+  const char *dir = spawn_temp_dir();
+  char bundle[128], done[128];
+  snprintf(bundle, sizeof bundle, "%s/paused.pvrec", dir);
+  snprintf(done, sizeof done, "%s/done.pvrec", dir);
+  spawn_result r = PVLAB("break main\ncontinue\nquit\n", "debug", "--record", bundle,
+                         spawn_guest("hello"));
+  cr_assert_eq(r.status, 0, "status %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+  spawn_free(&r);
+  r = PVLAB(NULL, "replay", bundle);
+  cr_expect_eq(r.status, 0, "status %d; stderr:\n%s", r.status, r.err);
+  spawn_expect_err(&r, "the recording ends at icount 50, main (0x80000044), where the debug "
+                   "session that made it ended, the guest still running; 'pvlab replay "
+                   "--debug ");
+  spawn_free(&r);
+  r = PVLAB(NULL, "info", bundle);
+  cr_expect_eq(r.status, 0, "status %d; stderr:\n%s", r.status, r.err);
+  spawn_expect_out(&r, "recording: ends at icount 50 with the debug session that made it "
+                   "ending there, the guest still running, final state hash ");
+  cr_expect_null(strstr(r.out, "Ctrl-C"), "%s", r.out);
+  spawn_free(&r);
+  r = PVLAB("continue\nquit\n", "debug", "--record", done, spawn_guest("hello"));
+  cr_assert_eq(r.status, 0, "status %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+  spawn_free(&r);
+  r = PVLAB(NULL, "info", done);
+  spawn_expect_out(&r, "recording: ends at icount 3696 with the guest shut down (exit code 0), "
+                   "final state hash ");
+  spawn_free(&r);
+  spawn_remove_dir(dir);
+}
+
+/* pvlab replay --debug takes the monitor's scripts as pvlab debug does:
+ * -x runs first and stops at its first error (status 1), --keep-going
+ * goes on; without --debug they are refused, naming the fix. */
+Test(revdebug, replay_debug_runs_scripts) {
+  const char *dir = spawn_temp_dir();
+  char bundle[128];
+  snprintf(bundle, sizeof bundle, "%s/hello.pvrec", dir);
+  char *script = spawn_put_file(dir, "s.gdb", "break main\ncontinue\ncontnue\necho after\n");
+  spawn_result r = PVLAB(NULL, "run", "--record", bundle, spawn_guest("hello"));
+  cr_assert_eq(r.status, 0, "status %d; stderr:\n%s", r.status, r.err);
+  spawn_free(&r);
+  r = PVLAB(NULL, "replay", "--debug", "-x", script, bundle);
+  cr_expect_eq(r.status, 1, "status %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+  spawn_expect_out(&r, "Breakpoint 1, 0x80000044 <main>\n");
+  spawn_expect_out(&r, "s.gdb:3: the error above, in: contnue\n");
+  cr_expect_null(strstr(r.out, "after"), "the script went on after its error:\n%s", r.out);
+  spawn_free(&r);
+  r = PVLAB("echo from stdin\n", "replay", "--debug", "--keep-going", "-x", script, bundle);
+  cr_expect_eq(r.status, 0, "status %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+  spawn_expect_out(&r, "s.gdb:3: the error above, in: contnue\nafter\nfrom stdin\n");
+  spawn_free(&r);
+  r = PVLAB(NULL, "replay", "-x", script, bundle);
+  cr_expect_eq(r.status, 125, "status %d", r.status);
+  spawn_expect_err(&r, "pvlab replay: -x is for the monitor: pvlab replay --debug -x SCRIPT ");
+  cr_expect_eq(r.out_len, 0, "the replay ran: %s", r.out);
+  spawn_free(&r);
+  r = PVLAB(NULL, "replay", "--debug", "-x", "/nonexistent/s.gdb", bundle);
+  cr_expect_eq(r.status, 125, "status %d", r.status);
+  spawn_expect_err(&r, "pvlab replay: -x /nonexistent/s.gdb: cannot open: ");
+  spawn_free(&r);
+  free(script);
+  spawn_remove_dir(dir);
+}

@@ -232,6 +232,28 @@ Test(reverse, goto_back_and_forth) {
   montest_finish();
 }
 
+/* Past the end of a guest that shut down there is nothing to run to:
+ * goto refuses, from the end or from anywhere in history, and the guest
+ * stays where it was (gdb's and rr's way); the end itself is reachable. */
+Test(reverse, goto_past_a_shutdown_is_refused_and_stays) {
+  start("hello", "");
+  quietly("continue");
+  uint64_t end = icount();
+  for (int from_middle = 0; from_middle < 2; from_middle++) {
+    if (from_middle) quietly("goto 100");
+    uint64_t here = icount();
+    refused(montest_fmt("goto %" PRIu64, end + 1),
+            montest_fmt("cannot go to icount %" PRIu64 ": history ends at icount %" PRIu64
+                        ", where the guest shut down; 'goto %" PRIu64 "' goes to the end, "
+                        "'restart' runs the guest again\n", end + 1, end, end));
+    cr_expect_eq(icount(), here, "the refused goto moved the guest");
+  }
+  expect_out(montest_fmt("goto %" PRIu64, end),
+             montest_fmt("The guest shut down with exit code 0 after %" PRIu64
+                         " instructions\n", end));
+  montest_finish();
+}
+
 /* The disk's overlay (the sectors the guest wrote) goes back and forth too. */
 Test(reverse, goto_across_disk_writes) {
   start("diskdemo", "write notes.txt hi\nwrite poem.txt roses\n");

@@ -197,6 +197,54 @@ Test(cli, not_an_elf_is_refused) {
   unlink(path);
 }
 
+/* hello.elf with its e_flags (offset 36) set to flags, in dir. */
+static const char *hello_with_flags(const char *dir, const char *name, uint8_t flags) {
+  size_t len;
+  char *elf = spawn_read_file(spawn_guest("hello"), &len);
+  cr_assert_gt(len, 36);
+  cr_assert_eq(elf[36], 0, "hello.elf already has flags 0x%x", (unsigned)(uint8_t)elf[36]);
+  elf[36] = (char)flags;
+  static char path[4][4200];
+  static int n;
+  char *p = path[n++ % 4];
+  snprintf(p, sizeof path[0], "%s/%s", dir, name);
+  FILE *f = fopen(p, "wb");
+  cr_assert(f, "%s", p);
+  cr_assert_eq(fwrite(elf, 1, len, f), len);
+  fclose(f);
+  free(elf);
+  return p;
+}
+
+/* Compressed instructions, float ABIs and RV32E are refused before the
+ * guest runs, naming the ELF flag and the compiler options to use; the
+ * same file with its flags cleared runs. */
+Test(cli, elf_flags_pvlab_cannot_run_are_refused) {
+  const char *dir = spawn_temp_dir();
+  static const struct { uint8_t flags; const char *what; } bad[] = {
+    {0x1, "built for compressed instructions (EF_RISCV_RVC); pvlab runs RV32IM: "
+          "build with -march=rv32im -mabi=ilp32"},
+    {0x4, "built for the double-float ABI (EF_RISCV_FLOAT_ABI_DOUBLE); pvlab runs "
+          "RV32IM with no floating-point registers: build with -march=rv32im -mabi=ilp32"},
+    {0x8, "built for RV32E, 16 registers (EF_RISCV_RVE); pvlab runs RV32IM: build "
+          "with -march=rv32im -mabi=ilp32"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *elf = hello_with_flags(dir, "guest.elf", bad[i].flags);
+    spawn_result r = SPAWN_RUN(NULL, "run", elf);
+    cr_expect_eq(r.status, CLI_EXIT_HOST, "flags 0x%x: status %d", bad[i].flags, r.status);
+    char want[512];
+    snprintf(want, sizeof want, "pvlab: %s: %s\n", elf, bad[i].what);
+    cr_expect_str_eq(r.err, want);
+    cr_expect_eq(r.out_len, 0, "flags 0x%x: the guest ran: %s", bad[i].flags, r.out);
+    spawn_free(&r);
+  }
+  spawn_result r = SPAWN_RUN(NULL, "run", hello_with_flags(dir, "clear.elf", 0));
+  cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+  spawn_free(&r);
+  spawn_remove_dir(dir);
+}
+
 Test(cli, bad_options_are_named) {
   spawn_result r = SPAWN_RUN(NULL, "run", "--mem", "0", spawn_guest("hello"));
   cr_expect_eq(r.status, CLI_EXIT_HOST);

@@ -119,7 +119,7 @@ Test(snapshot, info_names_guest_icount_and_sections) {
   spawn_result i = SPAWN_RUN(NULL, "info", snap);
   cr_assert_eq(i.status, 0, "%s", i.err);
   const char *want[] = {
-    ": pvlab snapshot\n", "versions       format 2, instruction set 1, para-API 1.0\n",
+    ": pvlab snapshot\n", "versions       format 3, instruction set 1, para-API 1.0\n",
     "guest          diskdemo.elf (", ", with symbols)\n", "icount         15000\n",
     "mode           kernel\n", "memory         32 MiB\n", "seed           0\n", "timer jitter   off\n",
     "display        640x480\n", "disk           diskdemo.img: 4 sectors (2 KiB)",

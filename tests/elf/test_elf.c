@@ -448,23 +448,53 @@ Test(elf, shared_object_or_pie) {
   expect_parse_fails(e.b, e.size, "static executable");
 }
 
+/* Each refusal names the flag and the options that build a guest pvlab
+ * runs, whatever other flags are set beside it (TSO, 0x10, is harmless). */
 Test(elf, compressed_instructions_flag) {
   elfb e;
   build(&e);
-  w32(&e, E_FLAGS, 0x1);
-  expect_parse_fails(e.b, e.size, "compressed");
+  const uint32_t with_rvc[] = {0x1, 0x1 | 0x10, 0x1 | 0x4 | 0x8};
+  for (size_t i = 0; i < sizeof with_rvc / sizeof with_rvc[0]; i++) {
+    w32(&e, E_FLAGS, with_rvc[i]);
+    expect_parse_fails(e.b, e.size, NAME ": built for compressed instructions "
+                       "(EF_RISCV_RVC); pvlab runs RV32IM: build with "
+                       "-march=rv32im -mabi=ilp32");
+  }
 }
 
 Test(elf, float_abi_flags) {
   elfb e;
   build(&e);
-  for (uint32_t abi = 1; abi <= 3; abi++) { /* single, double, quad */
-    w32(&e, E_FLAGS, abi << 1);
-    expect_parse_fails(e.b, e.size, "floating-point");
-    expect_parse_fails(e.b, e.size, "-mabi=ilp32");
+  static const char *const abi[] = {"single-float ABI (EF_RISCV_FLOAT_ABI_SINGLE)",
+                                    "double-float ABI (EF_RISCV_FLOAT_ABI_DOUBLE)",
+                                    "quad-float ABI (EF_RISCV_FLOAT_ABI_QUAD)"};
+  for (uint32_t k = 1; k <= 3; k++) {
+    w32(&e, E_FLAGS, k << 1);
+    char want[256];
+    snprintf(want, sizeof want, NAME ": built for the %s; pvlab runs RV32IM with "
+             "no floating-point registers: build with -march=rv32im -mabi=ilp32",
+             abi[k - 1]);
+    expect_parse_fails(e.b, e.size, want);
   }
-  w32(&e, E_FLAGS, 0x8); /* RVE */
-  expect_parse_fails(e.b, e.size, "RV32E");
+}
+
+Test(elf, rve_flag) {
+  elfb e;
+  build(&e);
+  w32(&e, E_FLAGS, 0x8);
+  expect_parse_fails(e.b, e.size, NAME ": built for RV32E, 16 registers "
+                     "(EF_RISCV_RVE); pvlab runs RV32IM: build with "
+                     "-march=rv32im -mabi=ilp32");
+}
+
+Test(elf, harmless_flags_load) {
+  elfb e;
+  build(&e);
+  w32(&e, E_FLAGS, 0x10); /* EF_RISCV_TSO: RV32IM code is correct under it */
+  elf_image img;
+  host_error err;
+  cr_assert(elf_parse(&img, e.b, e.size, NAME, &err), "%s", err.msg);
+  elf_free(&img);
 }
 
 Test(elf, truncated_header_at_every_length) {
@@ -611,6 +641,73 @@ Test(elf, overlapping_segments) {
   fill_ram();
   cr_expect(elf_load(&img, ram, BASE, RAM_SIZE, false, &err), "%s", err.msg);
   elf_free(&img);
+}
+
+/* The most program headers a file can have (65,535), each a 4-byte
+ * segment in an 8-byte slot, the slots in a scrambled order so that
+ * neighbours in memory are far apart in the file: slot (i * STRIDE) mod
+ * n for header i.  Only an ELF header and the program headers. */
+#define MANY 65535u
+#define STRIDE 7919u /* a prime: i * STRIDE mod MANY visits every slot */
+#define MANY_RAM (8u * MANY + 0x1000u)
+
+static uint32_t many_addr(uint32_t i) { return BASE + 8u * (uint32_t)((uint64_t)i * STRIDE % MANY); }
+
+static uint8_t *build_many(size_t *size) {
+  *size = EHDR + 32u * MANY;
+  uint8_t *b = calloc(1, *size);
+  cr_assert(b);
+  elfb *hdr = malloc(sizeof *hdr); /* the builder's ELF header, copied */
+  cr_assert(hdr);
+  build(hdr);
+  memcpy(b, hdr->b, EHDR);
+  free(hdr);
+  b[E_SHOFF] = b[E_SHOFF + 1] = b[E_SHOFF + 2] = b[E_SHOFF + 3] = 0;
+  b[E_SHNUM] = b[E_SHNUM + 1] = 0;
+  b[E_PHNUM] = (uint8_t)MANY;
+  b[E_PHNUM + 1] = (uint8_t)(MANY >> 8);
+  for (uint32_t i = 0; i < MANY; i++) {
+    uint8_t *ph = b + EHDR + 32u * i;
+    uint32_t f[8] = {1, 0, many_addr(i), many_addr(i), 0, 4, 5 /* R+X */, 4};
+    for (int k = 0; k < 8; k++) {
+      for (int j = 0; j < 4; j++) ph[4 * k + j] = (uint8_t)(f[k] >> (8 * j));
+    }
+  }
+  return b;
+}
+
+static bool load_many(const uint8_t *b, size_t size, host_error *err) {
+  elf_image img;
+  cr_assert(elf_parse(&img, b, size, NAME, err), "parse: %s", err->msg);
+  cr_assert_eq(img.nsegs, MANY);
+  uint8_t *mem = malloc(MANY_RAM);
+  cr_assert(mem);
+  bool ok = elf_load(&img, mem, BASE, MANY_RAM, true, err);
+  free(mem);
+  elf_free(&img);
+  return ok;
+}
+
+/* With every header a segment, the overlap check still finds the one
+ * pair that overlaps, however far apart in the file (the check sorts by
+ * address: a check of file neighbours only would miss it). */
+Test(elf, overlap_among_65535_segments) {
+  size_t size;
+  uint8_t *b = build_many(&size);
+  host_error err = {{0}};
+  cr_expect(load_many(b, size, &err), "no overlap, but: %s", err.msg);
+  /* header 1000's segment grows into the next slot: whose is it? */
+  uint32_t grown = 1000, next = 0;
+  while (many_addr(next) != many_addr(grown) + 8) next++;
+  cr_assert(next > grown + 1 || next + 1 < grown, "the pair is far apart in the file");
+  uint8_t *ph = b + EHDR + 32u * grown;
+  ph[20] = 12; /* p_memsz: 4 bytes into the next slot's segment */
+  cr_assert_not(load_many(b, size, &err), "an overlap among %u segments was not found", MANY);
+  char want[96];
+  uint32_t a1 = many_addr(grown < next ? grown : next), a2 = many_addr(grown < next ? next : grown);
+  snprintf(want, sizeof want, "segments at 0x%08x and 0x%08x overlap", a1, a2);
+  expect_msg(&err, NAME, want);
+  free(b);
 }
 
 Test(elf, entry_outside_any_executable_segment) {

@@ -927,6 +927,20 @@ Test(events, a_new_deadline_replaces_the_old) {
   cr_expect_eq(m.dev.events.pending, PV_EV_TIMER);
 }
 
+/* docs/pvabi.md, timer_set: re-arming (or disarming) leaves a timer event
+ * that is already pending pending, until event_ack. */
+Test(events, rearming_leaves_a_pending_timer_pending) {
+  expect_status(kcall(PV_HC_TIMER_SET, 1, 0), PV_OK); /* passed: fires at once */
+  cr_assert_eq(m.dev.events.pending, PV_EV_TIMER);
+  expect_status(kcall(PV_HC_TIMER_SET, 1000000, 0), PV_OK);
+  cr_expect_eq(m.dev.timer.armed, 1);
+  cr_expect_eq(m.dev.events.pending, PV_EV_TIMER, "re-arming cleared the event");
+  expect_status(kcall(PV_HC_TIMER_SET, 0, 0), PV_OK);
+  cr_expect_eq(m.dev.events.pending, PV_EV_TIMER, "disarming cleared the event");
+  expect_status(kcall(PV_HC_EVENT_ACK, PV_EV_TIMER, 0), PV_OK);
+  cr_expect_eq(m.dev.events.pending, 0);
+}
+
 /* User code: 100 x "addi s0, s0, 1", then ebreak.  With the two calls
  * below (icount 0 and 1) and the boot, user instruction k runs at icount
  * 16 + k. */

@@ -647,8 +647,9 @@ Test(damaged, header_fields) {
     uint32_t value;
     const char *want;
   } fields[] = {
-    {8, 3, "written by a newer pvlab: format version 3, this pvlab reads 2"},
-    {8, 1, "made by an older pvlab: format version 1, this pvlab reads 2"},
+    {8, 4, "written by a newer pvlab: format version 4, this pvlab reads 3"},
+    {8, 2, "made by an older pvlab: format version 2, this pvlab reads 3"},
+    {8, 1, "made by an older pvlab: format version 1, this pvlab reads 3"},
     {8, 0, "format version 0"},
     {16, 2, "instruction set version 2"},
     {20, 2u << 16, "para-API 2.0"},
@@ -944,14 +945,41 @@ Test(damaged, hostile_ram) {
   expect_hostile("RAM", ram_trailing, NULL, "4 bytes follow its last field");
 }
 
-/* DISK: sectors, persist, name, bitmap, stream, overlay count, list... */
+/* DISK: sectors, persist, name, image runs, stream, overlay count, list... */
+static size_t disk_runs_at(const snap_buf *b) {
+  return 5 + 4 + rd32(b->p + 5); /* after sectors, persist and the name */
+}
+
+static size_t disk_stream_at(const snap_buf *b) {
+  size_t at = disk_runs_at(b);
+  return at + 4 + 8 * (size_t)rd32(b->p + at);
+}
+
 static size_t disk_overlay_at(const snap_buf *b) {
-  uint32_t sectors = rd32(b->p);
-  size_t pos = 5;
-  pos += 4 + rd32(b->p + pos);       /* name */
-  pos += (sectors + 7) / 8;          /* bitmap */
-  pos += 8 + rd64(b->p + pos);       /* stream */
-  return pos;
+  size_t pos = disk_stream_at(b);
+  return pos + 8 + rd64(b->p + pos);
+}
+
+/* The image's runs replaced: arg is n, then n (first, count) pairs. */
+static void disk_runs_set(snap_buf *b, void *arg) {
+  const uint32_t *runs = arg;
+  size_t at = disk_runs_at(b), rest = disk_stream_at(b);
+  snap_buf out = {0};
+  snap_put_bytes(&out, b->p, at);
+  snap_put_u32(&out, runs[0]);
+  for (uint32_t i = 0; i < 2 * runs[0]; i++) snap_put_u32(&out, runs[1 + i]);
+  snap_put_bytes(&out, b->p + rest, b->len - rest);
+  snap_buf_free(b);
+  *b = out;
+}
+
+/* The image's stream emptied: its length 0, its bytes gone. */
+static void disk_stream_empty(snap_buf *b, void *arg) {
+  size_t at = disk_stream_at(b), end = at + 8 + rd64(b->p + at);
+  memmove(b->p + at + 8, b->p + end, b->len - end);
+  b->len -= end - at - 8;
+  wr32(b->p + at, 0);
+  wr32(b->p + at + 4, 0);
 }
 
 static void overlay_unsorted(snap_buf *b, void *arg) {
@@ -983,6 +1011,42 @@ Test(damaged, hostile_disk) {
   expect_hostile("DISK", disk_name_control, NULL, "control character 0x1b");
   hostile("DISK", 0, 4, 5, "a disk of 5 sectors");
   hostile("DISK", 4, 1, 1, "(persist 1)");
+}
+
+/* diskdemo's image: 4 sectors, none zero, so one run (0, 4). */
+Test(damaged, hostile_disk_image_runs) {
+  snap_file f;
+  host_error err;
+  cr_assert(snap_file_parse(&f, good.p, good.len, "x", &err), "%s", err.msg);
+  const snap_section *d = snap_file_find(&f, "DISK");
+  cr_assert(d);
+  size_t at = 5 + 4 + rd32(d->data + 5); /* disk_runs_at */
+  cr_assert_eq(rd32(d->data + at), 1, "the image is one run");
+  cr_assert_eq(rd32(d->data + at + 4), 0);
+  cr_assert_eq(rd32(d->data + at + 8), 4);
+  snap_file_free(&f);
+  uint32_t past_end[] = {1, 1, 4};
+  expect_hostile("DISK", disk_runs_set, past_end, "ends past the disk's 4 sectors");
+  uint32_t empty[] = {1, 0, 0};
+  expect_hostile("DISK", disk_runs_set, empty, "image run 0 (0 sectors from sector 0)");
+  uint32_t touching[] = {2, 0, 2, 2, 2};
+  expect_hostile("DISK", disk_runs_set, touching, "image run 1 (2 sectors from sector 2)");
+  uint32_t overlapping[] = {2, 0, 3, 2, 2};
+  expect_hostile("DISK", disk_runs_set, overlapping, "runs must be increasing, apart");
+  uint32_t backwards[] = {2, 2, 2, 0, 1};
+  expect_hostile("DISK", disk_runs_set, backwards, "image run 1 (1 sectors from sector 0)");
+  /* well formed, but fewer or more sectors than the stream holds */
+  uint32_t fewer[] = {2, 0, 2, 3, 1};
+  expect_hostile("DISK", disk_runs_set, fewer, "section DISK: the image: its "
+                 "compressed data holds more than it should");
+  uint32_t none[] = {0};
+  expect_hostile("DISK", disk_runs_set, none, "holds more than it should");
+  poke many = {at, 1000000, 4};
+  expect_hostile("DISK", do_poke, &many, "1000000 runs of image sectors, but "
+                 "the section is cut short");
+  /* runs that promise more than any stream that size can hold */
+  expect_hostile("DISK", disk_stream_empty, NULL, "its runs hold 4 non-zero "
+                 "sectors, more than its 0 bytes of compressed data can");
 }
 
 static void elf_garbage(snap_buf *b, void *arg) {
