@@ -39,9 +39,11 @@ for t in "${targets[@]}"; do
   [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "campaign: no target tests/fuzz/fuzz_$t.c" >&2; exit 2; }
   exes+=("tests/fuzz/fuzz_$t")
 done
-# the seeds that are made, not kept: snapshots and bundles in this tree's format
+# the seeds that are made, not kept: snapshots and bundles in this tree's
+# format, the sample guests and diskdemo's image
 nice ninja -C "$build" "${exes[@]}" tests/fuzz/fuzz_snapshot_corpus \
-  tests/fuzz/fuzz_grade_spec_corpus tests/fuzz/seed-echo.pvrec || exit 1
+  tests/fuzz/fuzz_grade_spec_corpus tests/fuzz/seed-echo.pvrec \
+  sample-guests/echo.elf sample-guests/hello.elf sample-guests/diskdemo.img || exit 1
 if [ ! -x "$build/tests/fuzz/fuzz_snapshot" ]; then
   echo "campaign: $build has no libFuzzer targets: set it up with CC=clang and -Dfuzz=true" >&2
   exit 1
@@ -59,6 +61,8 @@ run() { # run NAME: one target, SECONDS long
     snapshot) "$build/tests/fuzz/fuzz_snapshot_corpus" --write "$dir/seeds" >/dev/null ;;
     grade_spec) "$build/tests/fuzz/fuzz_grade_spec_corpus" --write "$dir/seeds" >/dev/null ;;
     bundle) cp "$build"/tests/fuzz/seed-*.pvrec "$dir/seeds/" ;;
+    elf) cp "$GUESTS/echo.elf" "$GUESTS/hello.elf" "$dir/seeds/" ;;
+    disk) cp "$GUESTS/diskdemo.img" "$dir/seeds/" ;;
   esac
   [ -d "tests/fuzz/corpus/$t" ] && cp "tests/fuzz/corpus/$t"/* "$dir/seeds/"
   local max_len=65536
