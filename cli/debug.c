@@ -168,8 +168,13 @@ static bool save_recording(mon *s, const char *path) {
     fprintf(stderr, "pvlab debug: --record %s: %s\n", path, err.msg);
     return false;
   }
-  printf("pvlab debug: the session is recorded in %s ('pvlab replay %s' replays it)\n",
-         path, path);
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+    printf("pvlab debug: the session is recorded in %s ('pvlab replay %s' replays it)\n",
+           path, path);
+  } else { /* a FIFO or device: there is no file to replay */
+    printf("pvlab debug: the session is recorded into %s\n", path);
+  }
   return true;
 }
 

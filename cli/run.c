@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,13 +168,17 @@ int cli_run(int argc, char **argv) {
   if (!saved) status = CLI_EXIT_HOST;
   if (opts.record) {
     /* the recording matters most when the run failed: write it anyway */
-    if (replay_record_save(&rec, opts.record, &err)) {
+    struct stat st;
+    if (!replay_record_save(&rec, opts.record, &err)) {
+      fprintf(stderr, "pvlab run: --record %s: %s\n", opts.record, err.msg);
+      status = CLI_EXIT_HOST;
+    } else if (stat(opts.record, &st) == 0 && S_ISREG(st.st_mode)) {
       fprintf(stderr, "pvlab: recorded %" PRIu64 " instructions in %s; "
               "'pvlab replay %s' runs it again\n", m.cpu.s.icount, opts.record,
               opts.record);
-    } else {
-      fprintf(stderr, "pvlab run: --record %s: %s\n", opts.record, err.msg);
-      status = CLI_EXIT_HOST;
+    } else { /* a FIFO or device: there is no file to replay */
+      fprintf(stderr, "pvlab: recorded %" PRIu64 " instructions into %s\n",
+              m.cpu.s.icount, opts.record);
     }
     replay_record_free(&rec);
   }

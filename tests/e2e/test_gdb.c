@@ -141,6 +141,44 @@ static unsigned spin_here(int fd) {
 }
 
 /* gdb-multiarch from PATH (spawn_run takes a path, not a name). */
+/* A source file as gdb names it: the path the build gave the compiler,
+ * relative to the build directory (GUESTS's parent), so the test holds
+ * wherever the build directory is.  In a static buffer of its own. */
+static const char *src(const char *rel) {
+  static char out[4][4096];
+  static int next;
+  char root[4096], build[4096], guests[4096];
+  cr_assert(realpath(PVLAB_SOURCE_ROOT, root), "%s", PVLAB_SOURCE_ROOT);
+  snprintf(guests, sizeof guests, "%s/..", getenv("GUESTS") ? getenv("GUESTS") : ".");
+  cr_assert(realpath(guests, build), "%s", guests);
+  /* the common leading directories, then one ".." per directory left */
+  size_t common = 0;
+  for (size_t i = 0;; i++) {
+    bool end_r = root[i] == 0 || root[i] == '/', end_b = build[i] == 0 || build[i] == '/';
+    if (end_r && end_b) common = i;
+    if (root[i] != build[i] || root[i] == 0) break;
+  }
+  char *o = out[next++ % 4];
+  o[0] = 0;
+  for (const char *b = build + common; *b; b++) {
+    if (*b == '/') strncat(o, "../", 4096 - strlen(o) - 1);
+  }
+  if (root[common] == '/') {
+    strncat(o, root + common + 1, 4096 - strlen(o) - 1);
+    strncat(o, "/", 4096 - strlen(o) - 1);
+  }
+  strncat(o, rel, 4096 - strlen(o) - 1);
+  return o;
+}
+
+/* Expects "BEFORE<src(rel)>AFTER" in r's stdout. */
+static void expect_at(const spawn_result *r, const char *before, const char *rel,
+                      const char *after) {
+  char needle[8192];
+  snprintf(needle, sizeof needle, "%s%s%s", before, src(rel), after);
+  spawn_expect_out(r, needle);
+}
+
 static const char *gdb_path(void) {
   static char path[4096];
   const char *env = getenv("PATH");
@@ -171,7 +209,7 @@ Test(gdb, source_level_forwards_and_backwards, .timeout = 120) {
   cr_log_info("%s", r.out);
   /* registers by name, from the target description */
   spawn_expect_out(&r, "ra             0x0");
-  spawn_expect_out(&r, "Breakpoint 1, main () at ../sample-guests/watchme/watchme.c:21");
+  expect_at(&r, "Breakpoint 1, main () at ", "sample-guests/watchme/watchme.c", ":21");
   spawn_expect_out(&r, "23\t    note_length(words[i], &words_seen);");
   spawn_expect_out(&r, "$1 = 1\n");
   spawn_expect_out(&r, "Hardware watchpoint 2: words_seen");
@@ -282,13 +320,15 @@ Test(gdb, replay_a_crash_backwards, .timeout = 120) {
             r.err);
   spawn_expect_out(&r, "Program received signal SIGSEGV, Segmentation fault.\n0x00000008 in ?? ()");
   /* one instruction back: the call in main */
-  spawn_expect_out(&r, "in main () at ../sample-guests/calc/calc.c:51\n51\t      if (calc.top > 0) calc.show");
+  expect_at(&r, "in main () at ", "sample-guests/calc/calc.c",
+            ":51\n51\t      if (calc.top > 0) calc.show");
   /* the write that overwrote the pointer, seen backwards */
   spawn_expect_out(&r, "Old value = (void (*)(int)) 0x8\nNew value = (void (*)(int)) 0x");
   spawn_expect_out(&r, " <show_decimal>\n0x");
-  spawn_expect_out(&r, " in push (value=8) at ../sample-guests/calc/calc.c:33\n33\t  calc.items[calc.top++] = value;");
+  expect_at(&r, " in push (value=8) at ", "sample-guests/calc/calc.c",
+            ":33\n33\t  calc.items[calc.top++] = value;");
   spawn_expect_out(&r, "$1 = 9\n");
-  spawn_expect_out(&r, "in main () at ../sample-guests/calc/calc.c:57\n57\t      push(atoi(line));");
+  expect_at(&r, "in main () at ", "sample-guests/calc/calc.c", ":57\n57\t      push(atoi(line));");
   spawn_expect_out(&r, "[Inferior 1 (Remote target) detached]");
   spawn_free(&r);
   stop(&s);
@@ -319,7 +359,8 @@ Test(gdb, read_and_access_watchpoints_and_history_start, .timeout = 120) {
                        "New value = 1\n");
   spawn_expect_out(&r, "Hardware access (read/write) watchpoint 3: words_seen\n\nValue = 1\n"
                        "note_length (");
-  spawn_expect_out(&r, "No more reverse-execution history.\n_start () at ../sample-guests/sdk/entry.S:11");
+  expect_at(&r, "No more reverse-execution history.\n_start () at ", "sample-guests/sdk/entry.S",
+            ":11");
   spawn_expect_out(&r, "$1 = (void (*)()) 0x80000000 <_start>");
   spawn_free(&r);
   stop(&s);

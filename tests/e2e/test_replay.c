@@ -455,6 +455,8 @@ Test(replay, a_recording_into_a_fifo_replays_and_the_fifo_stays) {
   struct stat st;
   cr_assert_eq(lstat(fifo, &st), 0);
   cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced by a file");
+  /* a FIFO is no file to replay: no hint that says so */
+  cr_expect(strstr(rec.err, "recorded") && !strstr(rec.err, "runs it again"), "%s", rec.err);
   cr_assert_gt(r.len, 0, "nothing came through the FIFO: %s", rec.err);
   FILE *f = fopen(copy, "wb");
   cr_assert(f);
