@@ -117,6 +117,12 @@ static bool snapshot_at_opt(int argc, char **argv, int *i, const char *value,
     fprintf(stderr, "pvlab run: at most %d --snapshot-at\n", CLI_MAX_SNAPSHOTS);
     return false;
   }
+  /* a file the run could not write is better known before the run */
+  host_error err;
+  if (!host_atomic_check(argv[*i + 1], &err)) {
+    fprintf(stderr, "pvlab run: --snapshot-at %s %s: %s\n", value, argv[*i + 1], err.msg);
+    return false;
+  }
   opts->snapshot_at[opts->nsnapshot_at++] = (cli_snapshot_at){n, argv[++*i]};
   return true;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -109,6 +110,20 @@ Test(snapshot, several_points_in_one_run) {
   spawn_free(&i1);
   spawn_free(&i2);
   spawn_free(&late);
+}
+
+/* A snapshot the run could not write is refused before the guest runs. */
+Test(snapshot, a_snapshot_into_a_directory_is_refused_before_the_run) {
+  const char *d = temp("a-directory");
+  cr_assert_eq(mkdir(d, 0700), 0);
+  spawn_result r = SPAWN_RUN(NULL, "run", "--snapshot-at", "1000", d, spawn_guest("hello"));
+  cr_expect_eq(r.status, 125, "status %d: %s", r.status, r.err);
+  char want[256];
+  snprintf(want, sizeof want, "pvlab run: --snapshot-at 1000 %s: it is a directory; name "
+           "a file inside it\n", d);
+  cr_expect(strstr(r.err, want), "no \"%s\" in:\n%s", want, r.err);
+  cr_expect_eq(r.out_len, 0, "the guest ran: %s", r.out);
+  spawn_free(&r);
 }
 
 Test(snapshot, info_names_guest_icount_and_sections) {
