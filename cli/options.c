@@ -103,6 +103,20 @@ static bool needs(const char *cmd, const char *name, const char *value,
   return false;
 }
 
+/* --record and --snapshot-at are written during or at the end of the run:
+ * a directory they cannot go in, or a name that is a directory or a block
+ * device, is better known before the run than after it
+ * (docs/file-formats.md, "Output files").  value is the option's first
+ * value when it has two ("--snapshot-at N FILE"), else NULL. */
+static bool output_writable(const char *cmd, const char *opt, const char *value,
+                            const char *path) {
+  host_error err;
+  if (host_atomic_check(path, &err)) return true;
+  fprintf(stderr, "pvlab %s: %s %s%s%s: %s\n", cmd, opt, value ? value : "",
+          value ? " " : "", path, err.msg);
+  return false;
+}
+
 /* --snapshot-at ICOUNT FILE: two values. */
 static bool snapshot_at_opt(int argc, char **argv, int *i, const char *value,
                             cli_machine_opts *opts) {
@@ -117,25 +131,11 @@ static bool snapshot_at_opt(int argc, char **argv, int *i, const char *value,
     fprintf(stderr, "pvlab run: at most %d --snapshot-at\n", CLI_MAX_SNAPSHOTS);
     return false;
   }
-  /* a file the run could not write is better known before the run */
-  host_error err;
-  if (!host_atomic_check(argv[*i + 1], &err)) {
-    fprintf(stderr, "pvlab run: --snapshot-at %s %s: %s\n", value, argv[*i + 1], err.msg);
-    return false;
-  }
+  if (!output_writable("run", "--snapshot-at", value, argv[*i + 1])) return false;
   opts->snapshot_at[opts->nsnapshot_at++] = (cli_snapshot_at){n, argv[++*i]};
   return true;
 }
 
-/* --record is written at the end of the run: a directory it cannot go in,
- * or a name that is a directory or a device, is better known before the
- * run than after it (docs/file-formats.md, "Output files"). */
-static bool record_writable(const char *path, const char *cmd) {
-  host_error err;
-  if (host_atomic_check(path, &err)) return true;
-  fprintf(stderr, "pvlab %s: --record %s: %s\n", cmd, path, err.msg);
-  return false;
-}
 
 /* --load against the options it replaces. */
 static bool check_load(const cli_machine_opts *opts, const char *cmd) {
@@ -242,7 +242,7 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
     }
   }
   if (!check_load(opts, cmd)) return false;
-  if (opts->record && !record_writable(opts->record, cmd)) return false;
+  if (opts->record && !output_writable(cmd, "--record", NULL, opts->record)) return false;
   if (opts->disk_write && !opts->disk) {
     fprintf(stderr, "pvlab %s: --disk-write saves the guest's writes to the "
             "--disk image, but no --disk IMAGE was given\n", cmd);

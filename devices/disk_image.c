@@ -38,17 +38,11 @@ static char *dup_text(const char *s) {
   return p;
 }
 
-/* The directory of path, in a new string ("." or "/" at the ends). */
+/* The directory of path, in a new string. */
 static char *dir_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) return dup_text(".");
-  if (slash == path) return dup_text("/");
-  size_t n = (size_t)(slash - path);
-  char *dir = malloc(n + 1);
-  if (dir) {
-    memcpy(dir, path, n);
-    dir[n] = 0;
-  }
+  size_t size = strlen(path) + 2; /* "." and its NUL at the least */
+  char *dir = malloc(size);
+  if (dir) host_dir_of(path, dir, size);
   return dir;
 }
 

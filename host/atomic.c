@@ -46,8 +46,7 @@ static bool fail(host_atomic *a, const char *step, const char *fmt, ...) {
   return false;
 }
 
-/* The directory of path, into dir ("." or "/" at the ends). */
-static void dir_of(const char *path, char *dir, size_t size) {
+void host_dir_of(const char *path, char *dir, size_t size) {
   const char *slash = strrchr(path, '/');
   if (!slash) snprintf(dir, size, ".");
   else if (slash == path) snprintf(dir, size, "/");
@@ -82,7 +81,7 @@ static bool follow_dangling(host_atomic *a) {
     }
     text[n] = 0;
     char next[sizeof a->target], dir[sizeof a->target];
-    dir_of(cur, dir, sizeof dir);
+    host_dir_of(cur, dir, sizeof dir);
     int len = text[0] == '/' || !strchr(cur, '/')
                   ? snprintf(next, sizeof next, "%s", text)
                   : snprintf(next, sizeof next, "%s/%s", dir, text);
@@ -221,7 +220,7 @@ static bool open_temporary(host_atomic *a) {
     if (errno != EEXIST) break;
   }
   char dir[sizeof a->target];
-  dir_of(a->target, dir, sizeof dir);
+  host_dir_of(a->target, dir, sizeof dir);
   if (errno == EEXIST) {
     return fail(a, "creating its temporary file", "cannot create a temporary "
                 "file beside it: 100 names up to '%s' are taken; remove "
@@ -248,7 +247,7 @@ bool host_atomic_check(const char *path, host_error *err) {
   bool ok = resolve(&a);
   if (ok && !a.in_place) {
     char dir[sizeof a.target];
-    dir_of(a.target, dir, sizeof dir);
+    host_dir_of(a.target, dir, sizeof dir);
     if (access(dir, W_OK | X_OK) != 0) ok = dir_fail(&a, "checking it", dir);
   }
   return ok || host_fail(err, "%s", a.msg);
@@ -307,7 +306,7 @@ bool host_atomic_commit(host_atomic *a) {
     return false;
   }
   char dir[sizeof a->target];
-  dir_of(a->target, dir, sizeof dir);
+  host_dir_of(a->target, dir, sizeof dir);
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     ok = fail(a, sync_dir_step, "it was written, but syncing its directory "

@@ -66,4 +66,8 @@ bool host_atomic_fail(const host_atomic *a, const char *what, host_error *err);
 bool host_atomic_check(const char *path, host_error *err)
     __attribute__((warn_unused_result));
 
+/* The directory of path, into dir: "." for a bare name, "/" for one in
+ * the root. */
+void host_dir_of(const char *path, char *dir, size_t size);
+
 #endif
