@@ -67,6 +67,13 @@ typedef struct cli_machine_opts {
   unsigned nsnapshot_at;
 } cli_machine_opts;
 
+/* The monitor's own options, which pvlab debug and pvlab replay --debug
+ * both take: -x SCRIPT (repeatable), --gdb PORT, --gdb-listen ADDR and
+ * --keep-going.  At argv[*i]: *taken says whether it was one of them
+ * (*i then past its value); false, with a message, when it is bad. */
+bool cli_monitor_opt(const char *cmd, int argc, char **argv, int *i,
+                     cli_machine_opts *opts, bool *taken);
+
 /* Parses argv into opts; prints a clear message and returns false on a bad
  * option.  Non-option words go to guest (one allowed). */
 bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,

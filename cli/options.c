@@ -153,12 +153,46 @@ static bool check_load(const cli_machine_opts *opts, const char *cmd) {
   return true;
 }
 
+bool cli_monitor_opt(const char *cmd, int argc, char **argv, int *i,
+                     cli_machine_opts *opts, bool *taken) {
+  const char *value;
+  uint64_t n;
+  *taken = true;
+  if (cli_opt_value(argc, argv, i, "-x", &value)) {
+    if (!value || !*value) {
+      fprintf(stderr, "pvlab %s: -x needs a script file\n", cmd);
+      return false;
+    }
+    if (opts->nscripts == CLI_MAX_SCRIPTS) {
+      fprintf(stderr, "pvlab %s: at most %d -x scripts (a script can "
+              "'source' others)\n", cmd, CLI_MAX_SCRIPTS);
+      return false;
+    }
+    opts->scripts[opts->nscripts++] = value;
+  } else if (cli_opt_value(argc, argv, i, "--gdb", &value)) {
+    if (!number_opt(cmd, "--gdb", value, 0, 65535, &n)) return false;
+    opts->gdb = true;
+    opts->gdb_port = (unsigned)n;
+  } else if (cli_opt_value(argc, argv, i, "--gdb-listen", &value)) {
+    if (!needs(cmd, "--gdb-listen", value, "an IPv4 address such as 0.0.0.0")) return false;
+    opts->gdb_listen = value;
+  } else if (strcmp(argv[*i], "--keep-going") == 0) {
+    opts->keep_going = true;
+  } else {
+    *taken = false;
+  }
+  return true;
+}
+
 bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
                             const char *cmd) {
   memset(opts, 0, sizeof *opts);
   opts->cfg.mem_mib = MACHINE_DEFAULT_MEM_MIB;
   bool debug = strcmp(cmd, "debug") == 0; /* -x and friends */
   for (int i = 0; i < argc; i++) {
+    bool taken;
+    if (debug && !cli_monitor_opt(cmd, argc, argv, &i, opts, &taken)) return false;
+    if (debug && taken) continue;
     const char *value;
     uint64_t n;
     if (!opts->machine_opt) opts->machine_opt = machine_option(argv[i]);
@@ -195,29 +229,9 @@ bool cli_parse_machine_opts(int argc, char **argv, cli_machine_opts *opts,
         return false;
       }
       opts->keys = value;
-    } else if (debug && cli_opt_value(argc, argv, &i, "-x", &value)) {
-      if (!value || !*value) {
-        fprintf(stderr, "pvlab %s: -x needs a script file\n", cmd);
-        return false;
-      }
-      if (opts->nscripts == CLI_MAX_SCRIPTS) {
-        fprintf(stderr, "pvlab %s: at most %d -x scripts (a script can "
-                "'source' others)\n", cmd, CLI_MAX_SCRIPTS);
-        return false;
-      }
-      opts->scripts[opts->nscripts++] = value;
     } else if (debug && cli_opt_value(argc, argv, &i, "--console-input", &value)) {
       if (!needs(cmd, "--console-input", value, "a file")) return false;
       opts->console_input = value;
-    } else if (debug && cli_opt_value(argc, argv, &i, "--gdb", &value)) {
-      if (!number_opt(cmd, "--gdb", value, 0, 65535, &n)) return false;
-      opts->gdb = true;
-      opts->gdb_port = (unsigned)n;
-    } else if (debug && cli_opt_value(argc, argv, &i, "--gdb-listen", &value)) {
-      if (!needs(cmd, "--gdb-listen", value, "an IPv4 address such as 0.0.0.0")) return false;
-      opts->gdb_listen = value;
-    } else if (debug && strcmp(argv[i], "--keep-going") == 0) {
-      opts->keep_going = true;
     } else if (!debug && cli_opt_value(argc, argv, &i, "--hash-interval", &value)) {
       if (!number_opt(cmd, "--hash-interval", value, 1000, UINT64_MAX, &n)) return false;
       opts->hash_interval = n;

@@ -21,49 +21,12 @@ typedef struct replay_opts {
   cli_machine_opts mon;
 } replay_opts;
 
-/* The monitor's options (false with a message when bad): --gdb PORT,
- * --gdb-listen ADDR, -x SCRIPT and --keep-going. */
-static bool monitor_opt(int argc, char **argv, int *i, replay_opts *o, bool *taken) {
-  const char *value;
-  uint64_t port;
-  *taken = true;
-  if (cli_opt_value(argc, argv, i, "--gdb", &value)) {
-    if (!value || !cli_parse_u64(value, &port) || port > 65535) {
-      fprintf(stderr, "pvlab replay: --gdb needs a port from 0 to 65535 (0: any free one)\n");
-      return false;
-    }
-    o->mon.gdb = o->debug = true;
-    o->mon.gdb_port = (unsigned)port;
-  } else if (cli_opt_value(argc, argv, i, "--gdb-listen", &value)) {
-    if (!value) {
-      fprintf(stderr, "pvlab replay: --gdb-listen needs an IPv4 address such as 0.0.0.0\n");
-      return false;
-    }
-    o->mon.gdb_listen = value;
-  } else if (cli_opt_value(argc, argv, i, "-x", &value)) {
-    if (!value || !*value) {
-      fprintf(stderr, "pvlab replay: -x needs a script file\n");
-      return false;
-    }
-    if (o->mon.nscripts == CLI_MAX_SCRIPTS) {
-      fprintf(stderr, "pvlab replay: at most %d -x scripts (a script can "
-              "'source' others)\n", CLI_MAX_SCRIPTS);
-      return false;
-    }
-    o->mon.scripts[o->mon.nscripts++] = value;
-  } else if (strcmp(argv[*i], "--keep-going") == 0) {
-    o->mon.keep_going = true;
-  } else {
-    *taken = false;
-  }
-  return true;
-}
-
 static bool parse(int argc, char **argv, replay_opts *o) {
   memset(o, 0, sizeof *o);
   for (int i = 0; i < argc; i++) {
     bool taken;
-    if (!monitor_opt(argc, argv, &i, o, &taken)) return false;
+    if (!cli_monitor_opt("replay", argc, argv, &i, &o->mon, &taken)) return false;
+    if (o->mon.gdb) o->debug = true; /* --gdb serves the monitor */
     if (taken) continue;
     if (strcmp(argv[i], "--stats") == 0) o->stats = true;
     else if (strcmp(argv[i], "--quiet") == 0) o->quiet = true;
